@@ -1,0 +1,62 @@
+"""Command line: the window by default; `say`, `listen`, `voices`, `--version`.
+
+Each subcommand lives in `voicedesk.commands.<name>` with a `run(args) -> int`; this module
+only parses. Failures print one line on stderr and exit non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from voicedesk import __version__
+
+ENGINES = ("auto", "elevenlabs", "local")
+
+
+def _add_engine(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="auto (default): ElevenLabs when an API key is configured, else the offline engine",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voicedesk", description="Type to speak, hold to talk. Opens the window by default."
+    )
+    parser.add_argument("--version", action="version", version=f"voicedesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    say = sub.add_parser("say", help="speak text through the default output device")
+    say.add_argument("text", nargs="*", help="the text; '-' or nothing reads standard input")
+    say.add_argument("--voice", default=None, help="voice id (see `voicedesk voices`)")
+    say.add_argument("--stats", action="store_true", help="print latency marks as JSON on stderr")
+    _add_engine(say)
+
+    listen = sub.add_parser("listen", help="record the default input and print the transcript")
+    listen.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
+    listen.add_argument("--language", default="en", help="language code (default: en)")
+    _add_engine(listen)
+
+    voices = sub.add_parser("voices", help="list voices: one `id<TAB>name` a line")
+    _add_engine(voices)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    module = importlib.import_module(f"voicedesk.commands.{command}")
+    try:
+        return int(module.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""What every subcommand shares: choosing the engine, reporting a failure in one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from voicedesk.config import Settings, load_settings
+from voicedesk.engines.base import SpeechEngine, VoiceDeskError
+from voicedesk.engines.factory import create_engine
+
+
+def engine_from_args(args: argparse.Namespace) -> tuple[SpeechEngine, Settings]:
+    settings = load_settings()
+    return create_engine(settings, args.engine), settings
+
+
+def fail(error: BaseException) -> int:
+    """One line on stderr, never a traceback (and never the key: messages don't carry it)."""
+    message = error.message if isinstance(error, VoiceDeskError) else str(error) or repr(error)
+    print(f"voicedesk: {message}", file=sys.stderr)
+    return 1

@@ -1,0 +1,245 @@
+"""Settings: one frozen dataclass the rest of the app reads.
+
+Sources, first wins: the environment, a `.env` (working directory, then the user config
+directory), the system keyring (API key only), QSettings (everything the Settings dialog edits).
+The API key is never written to QSettings or any file of ours: only to the keyring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from dotenv import dotenv_values
+from PySide6.QtCore import QSettings
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "voicedesk"
+KEYRING_SERVICE = "voicedesk"
+KEYRING_USER = "elevenlabs_api_key"
+
+EngineChoice = Literal["auto", "elevenlabs", "local"]
+ENGINE_CHOICES: tuple[EngineChoice, ...] = ("auto", "elevenlabs", "local")
+
+DEFAULT_VOICE_ID = "JBFqnCBsd6RMkjVDRZzb"
+DEFAULT_MODEL_ID = "eleven_flash_v2_5"
+DEFAULT_OUTPUT_FORMAT = "mp3_44100_128"
+DEFAULT_STT_MODEL_ID = "scribe_v2"
+
+
+class Key(StrEnum):
+    """QSettings keys. Renaming one needs an upgrade step in `_upgrade`."""
+
+    ENGINE = "engine"
+    BASE_URL = "elevenlabs/base_url"
+    MODEL_ID = "elevenlabs/model_id"
+    VOICE_ID = "voice/id"
+    LOCAL_VOICE_ID = "voice/local_id"
+    STABILITY = "voice/stability"
+    SIMILARITY = "voice/similarity"
+    SPEED = "voice/speed"
+    OUTPUT_DEVICE = "audio/output_device"
+    INPUT_DEVICE = "audio/input_device"
+    VOLUME = "audio/volume"
+    PTT_KEY = "ptt/key"
+    OFFLINE_FALLBACK = "engine/offline_fallback"
+    SETTINGS_VERSION = "settings_version"
+
+
+SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str | None = field(default=None, repr=False)
+    api_key_source: str = ""  # "environment", ".env", "keyring" or "" (none)
+    base_url: str | None = None
+    engine: EngineChoice = "auto"
+    model_id: str = DEFAULT_MODEL_ID
+    voice_id: str = DEFAULT_VOICE_ID
+    local_voice_id: str = ""
+    stability: float | None = None
+    similarity: float | None = None
+    speed: float | None = None
+    output_device: str = ""  # QAudioDevice id as text; "" = system default
+    input_device: str = ""  # sounddevice device name; "" = system default
+    volume: float = 1.0
+    ptt_key: str = "F9"
+    offline_fallback: bool = False
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.api_key)
+
+    def voice_settings(self) -> dict[str, float] | None:
+        """ElevenLabs `voice_settings` for what the user changed; None keeps the voice's own."""
+        chosen = {
+            "stability": self.stability,
+            "similarity_boost": self.similarity,
+            "speed": self.speed,
+        }
+        values = {name: value for name, value in chosen.items() if value is not None}
+        return values or None
+
+    def resolved_engine(self) -> Literal["elevenlabs", "local"]:
+        """`auto` means ElevenLabs when a key is configured, else the offline engine."""
+        if self.engine == "auto":
+            return "elevenlabs" if self.has_api_key else "local"
+        return self.engine
+
+
+def user_config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / APP_NAME
+
+
+def qsettings() -> QSettings:
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, APP_NAME, APP_NAME)
+
+
+def _dotenv_value(name: str) -> str | None:
+    for path in (Path.cwd() / ".env", user_config_dir() / ".env"):
+        if path.is_file():
+            value = dotenv_values(path).get(name)
+            if value:
+                return value.strip()
+    return None
+
+
+def _keyring_backend():  # -> keyring.backend.KeyringBackend | None
+    """The system keyring, or None where there is none (or only a plain-text file one)."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return None
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring):
+        return None
+    # keyrings.alt's file backends keep secrets in a plain (or weakly encrypted) file: not for us.
+    if type(backend).__module__.startswith("keyrings.alt.file"):
+        return None
+    return backend
+
+
+def keyring_available() -> bool:
+    return _keyring_backend() is not None
+
+
+def load_api_key() -> tuple[str | None, str]:
+    """The API key and where it came from."""
+    if key := os.environ.get("ELEVENLABS_API_KEY", "").strip():
+        return key, "environment"
+    if key := _dotenv_value("ELEVENLABS_API_KEY"):
+        return key, ".env"
+    backend = _keyring_backend()
+    if backend is not None:
+        try:
+            key = backend.get_password(KEYRING_SERVICE, KEYRING_USER)
+        except Exception as exc:  # a locked or broken keyring must not stop the app
+            log.warning("could not read the keyring: %s", type(exc).__name__)
+            key = None
+        if key:
+            return key.strip(), "keyring"
+    return None, ""
+
+
+def store_api_key(key: str | None) -> None:
+    """Put the key in the system keyring (or remove it when `key` is empty)."""
+    backend = _keyring_backend()
+    if backend is None:
+        raise RuntimeError("No system keyring is available to store the API key.")
+    if key:
+        backend.set_password(KEYRING_SERVICE, KEYRING_USER, key.strip())
+    else:
+        # Deleting what isn't there is fine.
+        with contextlib.suppress(Exception):
+            backend.delete_password(KEYRING_SERVICE, KEYRING_USER)
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        return None if value in (None, "") else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _bool(value: object) -> bool:
+    return value in (True, "true", "1", 1)
+
+
+def _upgrade(store: QSettings) -> None:
+    """Upgrade old settings in place. Version 1 is the first; later versions add steps here."""
+    if int(store.value(Key.SETTINGS_VERSION, 0) or 0) < SETTINGS_VERSION:
+        store.setValue(Key.SETTINGS_VERSION, SETTINGS_VERSION)
+
+
+def load_settings(store: QSettings | None = None) -> Settings:
+    store = store or qsettings()
+    _upgrade(store)
+    api_key, source = load_api_key()
+    engine = os.environ.get("VOICEDESK_ENGINE") or str(store.value(Key.ENGINE, "auto"))
+    base_url = os.environ.get("ELEVENLABS_BASE_URL") or str(store.value(Key.BASE_URL, "") or "")
+    return Settings(
+        api_key=api_key,
+        api_key_source=source,
+        base_url=base_url.strip() or None,
+        engine=engine if engine in ENGINE_CHOICES else "auto",  # type: ignore[arg-type]
+        model_id=str(store.value(Key.MODEL_ID, DEFAULT_MODEL_ID) or DEFAULT_MODEL_ID),
+        voice_id=str(store.value(Key.VOICE_ID, DEFAULT_VOICE_ID) or DEFAULT_VOICE_ID),
+        local_voice_id=str(store.value(Key.LOCAL_VOICE_ID, "") or ""),
+        stability=_float_or_none(store.value(Key.STABILITY)),
+        similarity=_float_or_none(store.value(Key.SIMILARITY)),
+        speed=_float_or_none(store.value(Key.SPEED)),
+        output_device=str(store.value(Key.OUTPUT_DEVICE, "") or ""),
+        input_device=str(store.value(Key.INPUT_DEVICE, "") or ""),
+        volume=_float_or_none(store.value(Key.VOLUME)) or 1.0,
+        ptt_key=str(store.value(Key.PTT_KEY, "F9") or "F9"),
+        offline_fallback=_bool(store.value(Key.OFFLINE_FALLBACK, False)),
+    )
+
+
+def save_settings(settings: Settings, store: QSettings | None = None) -> None:
+    """Persist everything but the API key (that goes to the keyring via `store_api_key`)."""
+    store = store or qsettings()
+    values: dict[Key, object] = {
+        Key.ENGINE: settings.engine,
+        Key.BASE_URL: settings.base_url or "",
+        Key.MODEL_ID: settings.model_id,
+        Key.VOICE_ID: settings.voice_id,
+        Key.LOCAL_VOICE_ID: settings.local_voice_id,
+        Key.STABILITY: "" if settings.stability is None else settings.stability,
+        Key.SIMILARITY: "" if settings.similarity is None else settings.similarity,
+        Key.SPEED: "" if settings.speed is None else settings.speed,
+        Key.OUTPUT_DEVICE: settings.output_device,
+        Key.INPUT_DEVICE: settings.input_device,
+        Key.VOLUME: settings.volume,
+        Key.PTT_KEY: settings.ptt_key,
+        Key.OFFLINE_FALLBACK: settings.offline_fallback,
+        Key.SETTINGS_VERSION: SETTINGS_VERSION,
+    }
+    for key, value in values.items():
+        store.setValue(key, value)
+    store.sync()
+
+
+__all__ = [
+    "DEFAULT_MODEL_ID",
+    "DEFAULT_OUTPUT_FORMAT",
+    "DEFAULT_STT_MODEL_ID",
+    "DEFAULT_VOICE_ID",
+    "Key",
+    "Settings",
+    "keyring_available",
+    "load_api_key",
+    "load_settings",
+    "replace",
+    "save_settings",
+    "store_api_key",
+]

@@ -1,0 +1,1 @@
+"""Speech engines behind one protocol: ElevenLabs (network) and local (offline)."""
