@@ -151,8 +151,8 @@ class PulseServer:
                     ["pacat", "--playback", "--latency-msec=5", "--raw", "--channels=1",
                      f"--device={name}", "/dev/zero"],
                     env=self._run_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
-            )
+                )
+            )  # fmt: skip
 
     def stop(self) -> None:
         for proc in [*self._warmers, self._daemon]:
