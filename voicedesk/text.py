@@ -35,11 +35,16 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def _cut(sentence: str, limit: int) -> list[str]:
-    """Cut an over-long sentence at clause breaks, then spaces, then anywhere."""
-    if len(sentence) <= limit:
+def _cut(sentence: str, first: int, rest: int) -> list[str]:
+    """Cut an over-long sentence at clause breaks, then spaces, then anywhere.
+
+    The first part is at most `first` long, the others at most `rest`. A cut inside a word
+    leaves a part of exactly its limit, so packing never glues it to a neighbour with a space.
+    """
+    if len(sentence) <= first:
         return [sentence]
     parts: list[str] = []
+    limit = first
     for clause in _CLAUSE_END.split(sentence):
         while len(clause) > limit:
             cut = clause.rfind(" ", 0, limit + 1)
@@ -47,9 +52,11 @@ def _cut(sentence: str, limit: int) -> list[str]:
                 cut = limit
             parts.append(clause[:cut].strip())
             clause = clause[cut:].strip()
+            limit = rest
         if clause:
             parts.append(clause)
-    return _pack(parts, limit, limit)
+            limit = rest
+    return parts
 
 
 def _pack(sentences: list[str], first_limit: int, limit: int) -> list[str]:
@@ -57,7 +64,8 @@ def _pack(sentences: list[str], first_limit: int, limit: int) -> list[str]:
     current = ""
     for sentence in sentences:
         budget = first_limit if not pieces else limit
-        for part in _cut(sentence, limit):
+        # A long opening sentence is cut to the first piece's size, so first audio stays fast.
+        for part in _cut(sentence, budget if not current else limit, limit):
             if current and len(current) + 1 + len(part) > budget:
                 pieces.append(current)
                 current = part
