@@ -1,0 +1,299 @@
+"""ElevenLabs: streaming text-to-speech, `scribe_v2` speech-to-text, voices and quota.
+
+Every request holds one slot of `limits.API_SLOTS` from before it is sent until its response
+is read or closed. A request is retried (at most `RETRY.attempts` in all, `RETRY.delay` apart)
+only on 429, timeouts and connection errors, and only before its first audio byte: once audio
+has reached the caller, a failure ends the utterance with `StreamInterruptedError`.
+The SDK's own retries are off (`max_retries=0`): they multiply ours, and on speech-to-text
+they resend the upload without its form fields (see ../shared/elevenlabs/README.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import httpx
+from elevenlabs.client import ElevenLabs
+from elevenlabs.core.request_options import RequestOptions
+
+from voicedesk.cancel import on_cancel
+from voicedesk.config import (
+    DEFAULT_MODEL_ID,
+    DEFAULT_OUTPUT_FORMAT,
+    DEFAULT_STT_MODEL_ID,
+    DEFAULT_VOICE_ID,
+)
+from voicedesk.engines.base import (
+    STT_SAMPLE_RATE,
+    Cancelled,
+    EmptyTextError,
+    Quota,
+    RecordingTooShortError,
+    SpeechFormat,
+    StreamInterruptedError,
+    Voice,
+    VoiceDeskError,
+)
+from voicedesk.engines.elevenlabs_errors import Failure, classify
+from voicedesk.limits import RETRY, RetryPolicy, api_slot, wait_or_cancel
+from voicedesk.text import Piece, split_text
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.elevenlabs.io"
+# Seconds without a byte before a request counts as timed out (httpx applies it per phase:
+# connect, each read, each write), so a stalled stream fails instead of hanging forever.
+DEFAULT_TIMEOUT = 15.0
+VOICES_PAGE_SIZE = 100
+
+
+class ElevenLabsEngine:
+    name = "elevenlabs"
+    speech_format = SpeechFormat("mp3", 44_100, 1)
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str | None = None,
+        *,
+        model_id: str = DEFAULT_MODEL_ID,
+        voice_id: str | None = None,
+        voice_settings: dict[str, float] | None = None,
+        output_format: str = DEFAULT_OUTPUT_FORMAT,
+        stt_model_id: str = DEFAULT_STT_MODEL_ID,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RETRY,
+    ) -> None:
+        if not api_key:
+            raise ValueError("an API key is required")
+        self._api_key = api_key
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.model_id = model_id
+        self.default_voice_id = voice_id or DEFAULT_VOICE_ID
+        self.voice_settings = voice_settings
+        self.output_format = output_format
+        self.stt_model_id = stt_model_id
+        self._timeout = timeout
+        self._retry = retry
+        # Our own httpx client: one connection pool for every call (keep-alive saves a TCP and
+        # TLS handshake on each utterance), and nothing read from the environment behind our back.
+        self._http = httpx.Client(timeout=timeout, follow_redirects=True)
+        # Both passed explicitly: the SDK reads ELEVENLABS_API_KEY at import time otherwise.
+        self._client = ElevenLabs(
+            api_key=api_key, base_url=self.base_url, timeout=timeout, httpx_client=self._http
+        )
+
+    def __repr__(self) -> str:  # never the key
+        return f"ElevenLabsEngine(base_url={self.base_url!r}, model_id={self.model_id!r})"
+
+    @property
+    def label(self) -> str:
+        return "ElevenLabs"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _options(self, **extra: Any) -> RequestOptions:
+        return RequestOptions(max_retries=0, timeout_in_seconds=self._timeout, **extra)  # type: ignore[typeddict-item]
+
+    # -- retries -----------------------------------------------------------------------
+
+    def _attempts(self, cancel: threading.Event | None) -> Iterator[int]:
+        """Attempt numbers, sleeping `delay` between them; the caller breaks on success."""
+        for attempt in range(1, self._retry.attempts + 1):
+            if attempt > 1:
+                wait_or_cancel(self._retry.delay, cancel)
+            yield attempt
+
+    def _fail(self, exc: BaseException, attempt: int, cancel: threading.Event | None) -> Failure:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled() from None
+        failure = classify(exc, self._api_key)
+        log.info(
+            "ElevenLabs attempt %d failed: %s (%s)", attempt, type(exc).__name__, failure.retryable
+        )
+        if not failure.retryable or attempt >= self._retry.attempts:
+            raise failure.error from None
+        return failure
+
+    def _call(self, request: Callable[[], T], cancel: threading.Event | None) -> T:
+        """A whole (non-streaming) request under one slot, with the retry policy."""
+        for attempt in self._attempts(cancel):
+            with api_slot(cancel):
+                try:
+                    return request()
+                except VoiceDeskError:
+                    raise
+                except Exception as exc:
+                    self._fail(exc, attempt, cancel)
+        raise AssertionError("unreachable: the last attempt raises")
+
+    # -- text to speech ----------------------------------------------------------------
+
+    def stream_speech(
+        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
+    ) -> Iterator[bytes]:
+        """MP3 chunks as they arrive. Long text is requested piece by piece, in order."""
+        pieces = split_text(text)
+        if not pieces:
+            raise EmptyTextError()
+        return self._stream_pieces(pieces, voice_id or self.default_voice_id, cancel)
+
+    def _stream_pieces(
+        self, pieces: list[Piece], voice_id: str, cancel: threading.Event | None
+    ) -> Iterator[bytes]:
+        for piece in pieces:
+            yield from self._stream_piece(piece, voice_id, cancel)
+
+    def _stream_piece(
+        self, piece: Piece, voice_id: str, cancel: threading.Event | None
+    ) -> Iterator[bytes]:
+        for attempt in self._attempts(cancel):
+            with api_slot(cancel):
+                try:
+                    request = self._client.text_to_speech.with_raw_response.stream(
+                        voice_id,
+                        text=piece.text,
+                        model_id=self.model_id,
+                        output_format=self.output_format,  # type: ignore[arg-type]
+                        previous_text=piece.previous_text,
+                        next_text=piece.next_text,
+                        voice_settings=self.voice_settings,  # type: ignore[arg-type]
+                        # chunk_size None: hand over bytes as they arrive, not in 1 KiB batches.
+                        request_options=self._options(chunk_size=None),
+                    )
+                    http_response = request.__enter__()
+                except VoiceDeskError:
+                    raise
+                except Exception as exc:
+                    self._fail(exc, attempt, cancel)
+                    continue
+                # The request is open: from here the slot and the response end together.
+                with contextlib.closing(_Exit(request)):
+                    response: httpx.Response = http_response._response
+                    forget = on_cancel(cancel, lambda r=response: _interrupt(r))
+                    try:
+                        chunks = iter(http_response.data)
+                        first = self._first_chunk(chunks, attempt, cancel)
+                        if first is _RETRY:
+                            continue
+                        if first is not None:
+                            yield first
+                            yield from self._rest(chunks, cancel)
+                    finally:
+                        forget()
+                return
+
+    def _first_chunk(
+        self, chunks: Iterator[bytes], attempt: int, cancel: threading.Event | None
+    ) -> Any:
+        """The first audio bytes; `_RETRY` when a retryable failure came before any audio."""
+        try:
+            return next(chunks, None)
+        except VoiceDeskError:
+            raise
+        except Exception as exc:
+            self._fail(exc, attempt, cancel)
+            return _RETRY
+
+    def _rest(self, chunks: Iterator[bytes], cancel: threading.Event | None) -> Iterator[bytes]:
+        try:
+            for chunk in chunks:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                yield chunk
+        except (httpx.HTTPError, OSError) as exc:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled() from None
+            log.info("stream cut after the first byte: %s", type(exc).__name__)
+            raise StreamInterruptedError() from None
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+
+    def generate_speech(
+        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
+    ) -> bytes:
+        return b"".join(self.stream_speech(text, voice_id, cancel=cancel))
+
+    # -- speech to text ----------------------------------------------------------------
+
+    def transcribe_audio(
+        self, pcm: bytes, language: str = "en", *, cancel: threading.Event | None = None
+    ) -> str:
+        """Transcribe 16 kHz mono s16le PCM with `scribe_v2` (sent raw: no container)."""
+        if len(pcm) < STT_SAMPLE_RATE // 10:  # under 50 ms: nothing a model could hear
+            raise RecordingTooShortError()
+
+        def request() -> str:
+            result = self._client.speech_to_text.convert(
+                model_id=self.stt_model_id,
+                file=("speech.pcm", pcm, "application/octet-stream"),
+                file_format="pcm_s16le_16",
+                language_code=language or None,
+                tag_audio_events=False,
+                request_options=self._options(),
+            )
+            return str(getattr(result, "text", "") or "").strip()
+
+        return self._call(request, cancel)
+
+    # -- account -----------------------------------------------------------------------
+
+    def voices(self) -> list[Voice]:
+        """Every voice on the account (premade, cloned, generated), following the pages."""
+        found: list[Voice] = []
+        token: str | None = None
+        while True:
+            page = self._call(
+                lambda t=token: self._client.voices.search(
+                    page_size=VOICES_PAGE_SIZE, next_page_token=t, request_options=self._options()
+                ),
+                None,
+            )
+            found.extend(
+                Voice(
+                    voice_id=v.voice_id,
+                    name=v.name or v.voice_id,
+                    category=str(v.category or ""),
+                    preview_url=v.preview_url or "",
+                )
+                for v in page.voices
+            )
+            token = page.next_page_token
+            if not page.has_more or not token:
+                return found
+
+    def quota(self) -> Quota | None:
+        sub = self._call(
+            lambda: self._client.user.subscription.get(request_options=self._options()), None
+        )
+        return Quota(used=sub.character_count, limit=sub.character_limit, tier=str(sub.tier or ""))
+
+
+_RETRY = object()
+
+
+class _Exit:
+    """Adapts a context manager's exit to `contextlib.closing`."""
+
+    def __init__(self, manager: Any) -> None:
+        self._manager = manager
+
+    def close(self) -> None:
+        self._manager.__exit__(None, None, None)
+
+
+def _interrupt(response: httpx.Response) -> None:
+    """Wake a thread blocked reading `response`: shut its socket down (close alone doesn't)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
