@@ -175,8 +175,11 @@ def _bool(value: object) -> bool:
 
 
 def _upgrade(store: QSettings) -> None:
-    """Upgrade old settings in place. Version 1 is the first; later versions add steps here."""
-    if int(store.value(Key.SETTINGS_VERSION, 0) or 0) < SETTINGS_VERSION:
+    """Upgrade settings written by an older version, in place. Version 1 is the first, so
+    there is nothing to upgrade yet; later versions add their steps here. Reading settings
+    never writes them: a fresh install stays untouched until the user saves something."""
+    stored = store.value(Key.SETTINGS_VERSION)
+    if stored is not None and int(stored) < SETTINGS_VERSION:
         store.setValue(Key.SETTINGS_VERSION, SETTINGS_VERSION)
 
 
