@@ -1,0 +1,73 @@
+"""Fixtures for the window tests (the `emulator` fixture comes from tests/emulator/plugin.py): settings in a temp dir, an in-memory keyring, the window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from PySide6.QtCore import QSettings
+
+from tests.emulator import TEST_API_KEY
+from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.ui_fakes import FakeSpeaker, FakeTranscriber, StubRecorder
+from voicedesk.config import Settings
+from voicedesk.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous: KeyringBackend = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name in ("ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "VOICEDESK_ENGINE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the working directory
+    return QSettings(str(tmp_path / "config" / "voicedesk.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, store, memory_keyring, emulator):  # noqa: ANN001, ANN201
+    made: list[MainWindow] = []
+
+    def make(**changes: object) -> MainWindow:
+        values: dict[str, object] = {
+            "api_key": TEST_API_KEY,
+            "api_key_source": "keyring",
+            "base_url": emulator.base_url,
+            "engine": "elevenlabs",
+        }
+        values.update(changes)
+        window = MainWindow(
+            Settings(**values),  # type: ignore[arg-type]
+            FakeSpeaker(),
+            FakeTranscriber(),
+            StubRecorder(),
+            store=store,
+            system_wide_hotkey=False,
+            keyring_ok=True,
+        )
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.shutdown()
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:  # noqa: ANN001
+    win = make_window()
+    return win

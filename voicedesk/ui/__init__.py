@@ -1,0 +1,1 @@
+"""The desktop window: Qt widgets live here and nowhere else in voicedesk."""

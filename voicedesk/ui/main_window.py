@@ -1,0 +1,500 @@
+"""The main window: wires the panels to the injected speaker, transcriber and recorder.
+
+Nothing slow happens here: speaking and transcribing run in the workers, and engine calls
+(voices, quota, the key test, loading offline models) go through `Background`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QGroupBox,
+    QHBoxLayout,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from voicedesk import config
+from voicedesk.cancel import CancelToken
+from voicedesk.config import Settings
+from voicedesk.engines.base import EmptyTextError, Quota, SpeechEngine, VoiceDeskError
+from voicedesk.engines.factory import create_engine
+from voicedesk.text import split_text
+from voicedesk.ui.background import Background
+from voicedesk.ui.banner import Banner
+from voicedesk.ui.history import HistoryPanel
+from voicedesk.ui.hotkey import PushToTalkKey
+from voicedesk.ui.icons import app_icon, icon
+from voicedesk.ui.ports import RecorderPort, SpeakerPort, TranscriberPort
+from voicedesk.ui.ptt_bar import PushToTalkBar
+from voicedesk.ui.settings_dialog import SettingsDialog
+from voicedesk.ui.speak_panel import SpeakPanel
+from voicedesk.ui.status import StatusBar
+from voicedesk.ui.tray import Tray
+from voicedesk.ui.voice_picker import VoicePicker
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[Settings], SpeechEngine]
+_ENGINE_FIELDS = ("api_key", "base_url", "engine", "model_id", "stability", "similarity", "speed")
+
+
+class _Quota:
+    def __init__(self, engine: SpeechEngine) -> None:
+        self._engine = engine
+
+    def __call__(self, cancel: CancelToken) -> Quota | None:
+        return self._engine.quota()
+
+
+class _Preload:
+    def __init__(self, engine: SpeechEngine) -> None:
+        self._engine = engine
+
+    def __call__(self, cancel: CancelToken) -> None:
+        self._engine.preload()  # type: ignore[attr-defined]
+
+
+class _StoreKey:
+    def __init__(self, key: str | None) -> None:
+        self._key = key
+
+    def __call__(self, cancel: CancelToken) -> None:
+        config.store_api_key(self._key)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        settings: Settings,
+        speaker: SpeakerPort,
+        transcriber: TranscriberPort,
+        recorder: RecorderPort,
+        *,
+        engine_factory: EngineFactory = create_engine,
+        store: QSettings | None = None,
+        system_wide_hotkey: bool = True,
+        keyring_ok: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.speaker = speaker
+        self.transcriber = transcriber
+        self.recorder = recorder
+        self._engine_factory = engine_factory
+        self._store = store
+        self._system_wide = system_wide_hotkey
+        self._keyring_ok = keyring_ok
+        self._utterances: dict[int, str] = {}
+        self._fallback_ids: set[int] = set()
+        self._engines: list[SpeechEngine] = []
+        self._engine: SpeechEngine | None = None
+        self._offline: SpeechEngine | None = None
+        self._shut_down = False
+        self.background = Background(self)
+
+        self.setWindowTitle("voicedesk")
+        self.setWindowIcon(app_icon())
+        self.setObjectName("voicedesk-main")
+        self._build()
+        self._wire_workers()
+        self._use_engine(settings)
+        self.panel.box.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- layout --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.picker = VoicePicker(self.background)
+        self.settings_button = QPushButton("Sett&ings…")
+        self.settings_button.setAccessibleName("Settings")
+        self.settings_button.setToolTip("API key, devices, push-to-talk key (Ctrl+,)")
+        top = QHBoxLayout()
+        top.addWidget(self.picker, 1)
+        top.addWidget(self.settings_button)
+
+        self.banner = Banner()
+        self.panel = SpeakPanel()
+        self.history = HistoryPanel()
+        history_box = QGroupBox("History (this session only)")
+        history_layout = QVBoxLayout(history_box)
+        history_layout.addWidget(self.history)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.panel)
+        splitter.addWidget(history_box)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        self.ptt_bar = PushToTalkBar(self.settings.ptt_key)
+        self.ptt_bar.button.setIcon(icon("microphone"))
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(12, 10, 12, 6)
+        layout.setSpacing(8)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.ptt_bar)
+        self.setCentralWidget(central)
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self.resize(720, 560)
+        self._build_menu()
+
+        self.ptt = PushToTalkKey(self, self.settings.ptt_key)
+        self.tray = Tray(app_icon(), self)
+
+        self.panel.speakRequested.connect(self.speak)
+        self.panel.stopRequested.connect(self.stop)
+        self.panel.box.fileRejected.connect(self.show_error)
+        self.history.speakAgain.connect(self.speak)
+        self.history.toBox.connect(self._to_box)
+        self.history.copied.connect(self._copied)
+        self.picker.voiceChosen.connect(self._voice_chosen)
+        self.picker.previewRequested.connect(self._preview)
+        self.picker.loadFailed.connect(self.show_error)
+        self.picker.combo.currentIndexChanged.connect(self._show_engine)
+        self.settings_button.clicked.connect(self.open_settings)
+        self.ptt.pressed.connect(self._ptt_down)
+        self.ptt.released.connect(self._ptt_up)
+        self.ptt_bar.button.pressed.connect(self.ptt.press)
+        self.ptt_bar.button.released.connect(self.ptt.release)
+        self.tray.showRequested.connect(self._raise)
+        self.tray.speakClipboard.connect(self.speak_clipboard)
+        self.tray.quitRequested.connect(self.quit)
+        if self._system_wide:
+            self.ptt_bar.set_note(self.ptt.start_global())
+        else:
+            self.ptt_bar.set_note(f"{self.settings.ptt_key} works while this window is focused.")
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        speak = self._add(menu, "&Speak", "Ctrl+Return", self.panel.request_speak)
+        # Ctrl+Enter on the keypad too: people reach for either.
+        speak.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self._add(menu, "Speak &clipboard", "Ctrl+Shift+V", self.speak_clipboard)
+        # Esc stops from anywhere in the window (a focused popup still gets it first).
+        self._add(menu, "S&top", "Esc", self.stop)
+        menu.addSeparator()
+        self._add(menu, "Se&ttings…", "Ctrl+,", self.open_settings)
+        menu.addSeparator()
+        self._add(menu, "&Quit", "Ctrl+Q", self.quit)
+
+    def _add(self, menu: QMenu, text: str, keys: str, slot: Callable[[], None]) -> QAction:
+        action = QAction(text, self)
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _wire_workers(self) -> None:
+        speaker, transcriber, recorder = self.speaker, self.transcriber, self.recorder
+        speaker.started.connect(self._started)  # type: ignore[attr-defined]
+        speaker.finished.connect(self._finished)  # type: ignore[attr-defined]
+        speaker.failed.connect(self._failed)  # type: ignore[attr-defined]
+        speaker.progress.connect(self._progress)  # type: ignore[attr-defined]
+        if hasattr(speaker, "stats"):
+            speaker.stats.connect(self._stats)
+        transcriber.transcribed.connect(self._transcribed)  # type: ignore[attr-defined]
+        transcriber.failed.connect(self._transcribe_failed)  # type: ignore[attr-defined]
+        recorder.level.connect(self.ptt_bar.meter.set_level)  # type: ignore[attr-defined]
+        recorder.error.connect(self.show_error)  # type: ignore[attr-defined]
+        if hasattr(recorder, "capped"):
+            recorder.capped.connect(self.ptt.release)
+
+    # -- engines -------------------------------------------------------------------------
+
+    def _use_engine(self, settings: Settings) -> None:
+        try:
+            engine = self._engine_factory(settings)
+        except VoiceDeskError as error:
+            # No key for ElevenLabs: say so, and keep working offline meanwhile.
+            self.show_error(error.message, "Settings…", self.open_settings)
+            engine = self._engine_factory(replace(settings, engine="local"))
+        self._engine = engine
+        self._engines.append(engine)
+        self.speaker.set_engine(engine)
+        self.transcriber.set_engine(engine)
+        wanted = settings.voice_id if engine.name == "elevenlabs" else settings.local_voice_id
+        self.picker.load(engine, wanted or engine.default_voice_id)
+        if hasattr(engine, "preload"):
+            self.background.run(_Preload(engine), None, self.show_error, name="preload")
+        self._show_engine()
+        self.refresh_quota()
+
+    @property
+    def engine(self) -> SpeechEngine | None:
+        return self._engine
+
+    @Slot()
+    def _show_engine(self) -> None:
+        engine = self._engine
+        label = str(getattr(engine, "label", engine.name if engine else ""))
+        voice = self.picker.combo.currentText()
+        self.status.set_engine(label, voice)
+
+    def refresh_quota(self) -> None:
+        engine = self._engine
+        if engine is None or engine.name != "elevenlabs":
+            self.status.set_quota(None)
+            return
+        self.background.run(_Quota(engine), self._quota, self._quota_failed, name="quota")
+
+    def _quota(self, quota: Quota | None) -> None:
+        self.status.set_quota(quota)
+
+    def _quota_failed(self, message: str) -> None:
+        self.status.quota_label.setText("Quota unknown")
+        self.status.quota_label.setToolTip(message)
+
+    # -- speaking ------------------------------------------------------------------------
+
+    @Slot(str)
+    def speak(self, text: str) -> int | None:
+        """Speak `text` (queued behind what is playing); the box keeps its text either way."""
+        if not text.strip():
+            self.show_error(EmptyTextError.default_message, kind="info")
+            return None
+        uid = self.speaker.speak(text, self.picker.voice_id or None)
+        self._utterances[uid] = text
+        self.history.add("spoken", text)
+        self.banner.dismiss()
+        return uid
+
+    @Slot()
+    def stop(self) -> None:
+        self.speaker.stop()
+        self.panel.show_idle()
+
+    @Slot()
+    def speak_clipboard(self) -> None:
+        self.speak(QGuiApplication.clipboard().text())
+
+    @Slot(str, str)
+    def _preview(self, voice_id: str, text: str) -> None:
+        self.speaker.speak(text, voice_id)
+
+    @Slot(int)
+    def _started(self, uid: int) -> None:
+        text = self._utterances.get(uid, "")
+        count = max(1, len(split_text(text))) if text else 1
+        self.panel.show_playing(text or "voice preview", 1, count)
+
+    @Slot(int, int, int)
+    def _progress(self, uid: int, piece: int, count: int) -> None:
+        pieces = split_text(self._utterances.get(uid, ""))
+        # Our own split mirrors the speaker's; if the two disagree, show the whole text.
+        text = pieces[piece - 1].text if 0 < piece <= len(pieces) else self._utterances.get(uid, "")
+        self.panel.show_playing(text, piece, count)
+
+    @Slot(int)
+    def _finished(self, uid: int) -> None:
+        self._utterances.pop(uid, None)
+        self._end_fallback(uid)
+        if not self._utterances:
+            self.panel.show_idle()
+        self.refresh_quota()
+
+    @Slot(int, str)
+    def _failed(self, uid: int, message: str) -> None:
+        text = self._utterances.pop(uid, "")
+        if not self._utterances:
+            self.panel.show_idle()
+        if self._end_fallback(uid) or not text:
+            self.show_error(message)
+            return
+        engine = self._engine
+        if self.settings.offline_fallback and engine is not None and engine.name == "elevenlabs":
+            self._speak_offline(text, message)
+            return
+        self.show_error(message)
+        self.refresh_quota()
+
+    def _speak_offline(self, text: str, why: str) -> None:
+        if self._offline is None:
+            self._offline = self._engine_factory(replace(self.settings, engine="local"))
+            self._engines.append(self._offline)
+        self.speaker.set_engine(self._offline)
+        uid = self.speaker.speak(text, None)
+        self._utterances[uid] = text
+        self._fallback_ids.add(uid)
+        self.show_error(f"{why} Speaking with the offline voice instead.", kind="info")
+
+    def _end_fallback(self, uid: int) -> bool:
+        if uid not in self._fallback_ids:
+            return False
+        self._fallback_ids.discard(uid)
+        if not self._fallback_ids and self._engine is not None:
+            self.speaker.set_engine(self._engine)
+        return True
+
+    @Slot(object)
+    def _stats(self, stats: object) -> None:
+        seconds = getattr(stats, "first_sound", None)
+        if isinstance(seconds, int | float):
+            self.status.set_latency(float(seconds))
+
+    # -- push to talk --------------------------------------------------------------------
+
+    @Slot()
+    def _ptt_down(self) -> None:
+        # Speech from the speakers would go into the microphone: stop it first.
+        if self._utterances:
+            self.stop()
+        if not self.recorder.start():
+            self.ptt.release()
+            return
+        self.ptt_bar.show_recording(True)
+
+    @Slot()
+    def _ptt_up(self) -> None:
+        self.ptt_bar.show_recording(False)
+        pcm = self.recorder.stop()
+        if pcm:
+            self.ptt_bar.show_transcribing(True)
+            self.transcriber.transcribe(pcm)
+
+    @Slot(str)
+    def _transcribed(self, text: str) -> None:
+        self.ptt_bar.show_transcribing(False)
+        if not text.strip():
+            self.show_error("Nothing was heard. Hold the key while you speak.", kind="info")
+            return
+        self.history.add("heard", text)
+        self.status.showMessage(f"Heard: {text}", 8000)
+
+    @Slot(str, bool)
+    def _transcribe_failed(self, message: str, retryable: bool) -> None:
+        self.ptt_bar.show_transcribing(False)
+        if retryable:
+            self.show_error(message, "&Retry", self.retry_transcription)
+        else:
+            self.show_error(message)
+
+    @Slot()
+    def retry_transcription(self) -> None:
+        self.ptt_bar.show_transcribing(True)
+        self.transcriber.retry_last()
+
+    # -- history, voices, messages -------------------------------------------------------
+
+    @Slot(str)
+    def _to_box(self, text: str) -> None:
+        self.panel.set_text(text)
+        self.panel.box.setFocus()
+
+    @Slot(str)
+    def _copied(self, text: str) -> None:
+        self.status.showMessage("Copied to the clipboard.", 3000)
+
+    @Slot(str)
+    def _voice_chosen(self, voice_id: str) -> None:
+        engine = self._engine
+        if engine is not None and engine.name == "local":
+            self.settings = replace(self.settings, local_voice_id=voice_id)
+        else:
+            self.settings = replace(self.settings, voice_id=voice_id)
+        config.save_settings(self.settings, self._store)
+        self._show_engine()
+
+    def show_error(
+        self,
+        message: str,
+        action: str = "",
+        on_action: Callable[[], None] | None = None,
+        kind: str = "error",
+    ) -> None:
+        self.banner.show_message(message, kind, action, on_action)
+        self.status.showMessage(message, 10000)
+
+    @Slot()
+    def _raise(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    # -- settings ------------------------------------------------------------------------
+
+    def keyring_ok(self) -> bool:
+        if self._keyring_ok is None:
+            self._keyring_ok = config.keyring_available()
+        return self._keyring_ok
+
+    @Slot()
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self.background, self.keyring_ok(), self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(self._settings_accepted)
+        dialog.open()
+        self._dialog = dialog
+        return dialog
+
+    @Slot()
+    def _settings_accepted(self) -> None:
+        dialog = self._dialog
+        self.apply_settings(dialog.result_settings(), dialog.key_changed)
+        dialog.deleteLater()
+
+    def apply_settings(self, new: Settings, key_changed: bool) -> None:
+        old, self.settings = self.settings, new
+        config.save_settings(new, self._store)
+        if key_changed:
+            if self.keyring_ok():
+                self.background.run(_StoreKey(new.api_key), None, self.show_error, name="keyring")
+            else:
+                self.show_error(
+                    "No system keyring: the key is used until you quit but not saved. "
+                    "Set ELEVENLABS_API_KEY to keep it."
+                )
+        if any(getattr(old, f) != getattr(new, f) for f in _ENGINE_FIELDS):
+            self._use_engine(new)
+        if old.output_device != new.output_device:
+            self.speaker.set_output_device(new.output_device)
+        if old.input_device != new.input_device:
+            self.recorder.set_device(new.input_device or None)
+        if old.ptt_key != new.ptt_key:
+            self.ptt.set_key(new.ptt_key, self._system_wide)
+            self.ptt_bar.set_key(new.ptt_key)
+            self.ptt_bar.set_note(self.ptt.note)
+
+    # -- quitting ------------------------------------------------------------------------
+
+    @Slot()
+    def quit(self) -> None:
+        self.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop everything and join every thread; safe to call twice."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.ptt.shutdown()
+        self.recorder.close()
+        self.speaker.shutdown()
+        self.transcriber.shutdown()
+        self.background.shutdown()
+        for engine in self._engines:
+            try:
+                engine.close()
+            except Exception as error:  # closing must never stop the quit
+                log.warning("closing %s failed: %s", engine.name, error)
+        self.tray.hide()

@@ -1,0 +1,54 @@
+"""What the window needs from the speech workers and the recorder (they are injected).
+
+The real ones are `voicedesk.workers.speak.Speaker`, `voicedesk.workers.transcribe.Transcriber`
+and `voicedesk.audio.recorder` 's Qt recorder; tests pass stand-ins with the same shape. Only
+the methods are listed here: the signals are looked up by name when the window wires them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from voicedesk.engines.base import SpeechEngine
+
+
+class SpeakerPort(Protocol):
+    """Signals: started(id), finished(id), failed(id, message), progress(id, piece, count)."""
+
+    def speak(self, text: str, voice_id: str | None = None) -> int: ...
+
+    def stop(self) -> None: ...
+
+    def set_engine(self, engine: SpeechEngine) -> None: ...
+
+    def set_output_device(self, device_id: str) -> None: ...
+
+    def set_volume(self, volume: float) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class TranscriberPort(Protocol):
+    """Signals: transcribed(text), failed(message, retryable)."""
+
+    def transcribe(self, pcm: bytes) -> None: ...
+
+    def retry_last(self) -> None: ...
+
+    def set_engine(self, engine: SpeechEngine) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class RecorderPort(Protocol):
+    """Signals: level(dBFS), error(message), capped()."""
+
+    def start(self) -> bool: ...
+
+    def stop(self) -> bytes | None: ...
+
+    def discard(self) -> None: ...
+
+    def set_device(self, name: str | None) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,55 @@
+"""The push-to-talk row: a hold-to-talk button, the level meter, and a note on the hotkey."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+
+from voicedesk.ui.level_meter import LevelMeter
+
+
+class PushToTalkBar(QWidget):
+    def __init__(self, key_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.button = QPushButton(self)
+        self.button.setAccessibleName("Hold to talk")
+        self.button.setCheckable(False)
+        self.button.setAutoDefault(False)
+        self.meter = LevelMeter(self)
+        self.meter.setVisible(False)
+        self.state = QLabel(self)
+        self.state.setAccessibleName("Microphone state")
+        self.note = QLabel(self)
+        self.note.setAccessibleName("Push-to-talk note")
+        self.note.setWordWrap(True)
+        self.note.setEnabled(False)  # the palette's quiet text colour
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.button)
+        layout.addWidget(self.state)
+        layout.addWidget(self.meter, 1)
+        layout.addWidget(self.note, 2)
+        self.set_key(key_name)
+
+    def set_key(self, key_name: str) -> None:
+        self.button.setText(f"Hold to talk ({key_name})")
+        self.button.setToolTip(
+            f"Hold this button, or the {key_name} key, while you speak; release to transcribe"
+        )
+
+    def set_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setToolTip(text)
+
+    def show_recording(self, recording: bool) -> None:
+        self.button.setDown(recording)
+        self.meter.setVisible(recording)
+        self.note.setVisible(not recording)
+        self.state.setText("Listening…" if recording else "")
+        if not recording:
+            self.meter.reset()
+
+    def show_transcribing(self, busy: bool) -> None:
+        self.state.setText("Transcribing…" if busy else "")

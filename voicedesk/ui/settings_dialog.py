@@ -1,0 +1,271 @@
+"""The Settings dialog. It edits a copy of `Settings`; the window saves and applies it.
+
+The API key is never written to QSettings: the window hands it to the system keyring. Slow
+calls (the key test, listing microphones) run in workers so the dialog never freezes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Slot
+from PySide6.QtMultimedia import QMediaDevices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from voicedesk.audio.mic_devices import list_input_devices
+from voicedesk.cancel import CancelToken
+from voicedesk.config import Settings
+from voicedesk.engines.base import Quota
+from voicedesk.ui.background import Background
+from voicedesk.ui.key_capture import KeyCaptureButton
+from voicedesk.ui.status import quota_text
+
+MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2", "eleven_v3")
+ENGINES = (("auto", "Automatic"), ("elevenlabs", "ElevenLabs"), ("local", "Offline voice"))
+_DEFAULT = "Voice default"
+
+
+class _KeyTest:
+    """For the worker thread: the quota, which needs (and so checks) a working key."""
+
+    def __init__(self, api_key: str, base_url: str | None) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+
+    def __call__(self, cancel: CancelToken) -> Quota | None:
+        from voicedesk.engines.elevenlabs import ElevenLabsEngine
+
+        engine = ElevenLabsEngine(self._api_key, base_url=self._base_url)
+        try:
+            return engine.quota()
+        finally:
+            engine.close()
+
+
+def _input_names(cancel: CancelToken) -> tuple[str, ...]:
+    return tuple(device.name for device in list_input_devices())
+
+
+def _spin(low: float, high: float, value: float | None, name: str) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setAccessibleName(name)
+    spin.setDecimals(2)
+    spin.setSingleStep(0.05)
+    # One step below the range means "not set": the voice keeps its own value.
+    spin.setRange(low - 0.01, high)
+    spin.setSpecialValueText(_DEFAULT)
+    spin.setValue(low - 0.01 if value is None else value)
+    return spin
+
+
+def _spin_value(spin: QDoubleSpinBox) -> float | None:
+    return None if spin.value() <= spin.minimum() else round(spin.value(), 2)
+
+
+class SettingsDialog(QDialog):
+    def __init__(
+        self,
+        settings: Settings,
+        background: Background,
+        keyring_ok: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("voicedesk settings")
+        self._settings = settings
+        self._background = background
+        self._key_test: CancelToken | None = None
+
+        # -- ElevenLabs ------------------------------------------------------------------
+        self.api_key = QLineEdit(settings.api_key or "")
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setAccessibleName("ElevenLabs API key")
+        self.api_key.setPlaceholderText("sk_…")
+        self.show_key = QCheckBox("Show")
+        self.show_key.setAccessibleName("Show the API key")
+        self.show_key.toggled.connect(self._toggle_key)
+        self.test_button = QPushButton("&Test key")
+        self.test_button.setAccessibleName("Test the API key")
+        self.test_button.clicked.connect(self.test_key)
+        self.key_result = QLabel()
+        self.key_result.setAccessibleName("Key test result")
+        self.key_result.setWordWrap(True)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.api_key, 1)
+        key_row.addWidget(self.show_key)
+        key_row.addWidget(self.test_button)
+        key_note = self._key_note(settings, keyring_ok)
+
+        self.base_url = QLineEdit(settings.base_url or "")
+        self.base_url.setAccessibleName("ElevenLabs base URL")
+        self.base_url.setPlaceholderText("https://api.elevenlabs.io (default)")
+        self.model = QComboBox()
+        self.model.setEditable(True)
+        self.model.setAccessibleName("Model")
+        self.model.addItems(MODELS)
+        self.model.setCurrentText(settings.model_id)
+
+        eleven = QFormLayout()
+        # QFormLayout sets a "&" label's buddy only for a widget field, not for a row layout.
+        key_label = QLabel("API &key:")
+        key_label.setBuddy(self.api_key)
+        eleven.addRow(key_label, key_row)
+        eleven.addRow("", key_note)
+        eleven.addRow("", self.key_result)
+        eleven.addRow("&Base URL:", self.base_url)
+        eleven.addRow("&Model:", self.model)
+
+        # -- Voice -----------------------------------------------------------------------
+        self.stability = _spin(0.0, 1.0, settings.stability, "Stability")
+        self.similarity = _spin(0.0, 1.0, settings.similarity, "Similarity")
+        self.speed = _spin(0.7, 1.2, settings.speed, "Speed")
+        voice = QFormLayout()
+        voice.addRow("S&tability:", self.stability)
+        voice.addRow("Si&milarity:", self.similarity)
+        voice.addRow("S&peed:", self.speed)
+
+        # -- Engine and devices ----------------------------------------------------------
+        self.engine = QComboBox()
+        self.engine.setAccessibleName("Speech engine")
+        for value, label in ENGINES:
+            self.engine.addItem(label, value)
+        self.engine.setCurrentIndex(max(0, self.engine.findData(settings.engine)))
+        self.fallback = QCheckBox("Fall back to the offline voice when ElevenLabs fails")
+        self.fallback.setAccessibleName(self.fallback.text())
+        self.fallback.setChecked(settings.offline_fallback)
+        self.output = QComboBox()
+        self.output.setAccessibleName("Output device")
+        self.output.addItem("System default", "")
+        for device in QMediaDevices.audioOutputs():
+            self.output.addItem(device.description(), bytes(device.id().data()).decode())
+        self._select(self.output, settings.output_device)
+        self.input = QComboBox()
+        self.input.setAccessibleName("Input device")
+        self.input.addItem("System default", "")
+        self._select(self.input, settings.input_device)
+        self.ptt = KeyCaptureButton(settings.ptt_key)
+        general = QFormLayout()
+        general.addRow("&Engine:", self.engine)
+        general.addRow("", self.fallback)
+        general.addRow("&Output device:", self.output)
+        general.addRow("&Input device:", self.input)
+        general.addRow("Push-to-talk &key:", self.ptt)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for title, form in (("General", general), ("ElevenLabs", eleven), ("Voice", voice)):
+            box = QGroupBox(title)
+            box.setLayout(form)
+            layout.addWidget(box)
+        layout.addWidget(buttons)
+        self._background.run(_input_names, self._fill_inputs, None, name="input-devices")
+
+    @staticmethod
+    def _key_note(settings: Settings, keyring_ok: bool) -> QLabel:
+        if settings.api_key_source in ("environment", ".env"):
+            text = (
+                f"The key in use comes from {settings.api_key_source} "
+                "(ELEVENLABS_API_KEY) and takes precedence over the one saved here."
+            )
+        elif keyring_ok:
+            text = "Kept in the system keyring, never in a settings file."
+        else:
+            text = "No system keyring: set ELEVENLABS_API_KEY in the environment or a .env file."
+        note = QLabel(text)
+        note.setWordWrap(True)
+        note.setEnabled(False)  # the palette's disabled text: a quiet hint in any theme
+        return note
+
+    @staticmethod
+    def _select(combo: QComboBox, value: str) -> None:
+        index = combo.findData(value)
+        if index < 0 and value:
+            combo.addItem(f"{value} (not connected)", value)
+            index = combo.count() - 1
+        combo.setCurrentIndex(max(0, index))
+
+    def _fill_inputs(self, names: tuple[str, ...]) -> None:
+        current = self.input.currentData()
+        for name in names:
+            if self.input.findData(name) < 0:
+                self.input.addItem(name, name)
+        self._select(self.input, current)
+
+    @Slot(bool)
+    def _toggle_key(self, shown: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        self.api_key.setEchoMode(mode)
+
+    @Slot()
+    def test_key(self) -> None:
+        key = self.api_key.text().strip()
+        if not key:
+            self.key_result.setText("Enter a key first.")
+            return
+        if self._key_test is not None:
+            self._key_test.set()
+        self.test_button.setEnabled(False)
+        self.key_result.setText("Testing…")
+        url = self.base_url.text().strip() or None
+        self._key_test = self._background.run(
+            _KeyTest(key, url), self._key_ok, self._key_failed, name="test-key"
+        )
+
+    def _key_ok(self, quota: Quota | None) -> None:
+        self._key_test = None
+        self.test_button.setEnabled(True)
+        detail, _ = quota_text(quota)
+        self.key_result.setText(f"The key works. {detail}".strip())
+
+    def _key_failed(self, message: str) -> None:
+        self._key_test = None
+        self.test_button.setEnabled(True)
+        self.key_result.setText(message)
+
+    @property
+    def entered_key(self) -> str:
+        return self.api_key.text().strip()
+
+    @property
+    def key_changed(self) -> bool:
+        return self.entered_key != (self._settings.api_key or "")
+
+    def result_settings(self) -> Settings:
+        """The edited settings (the key included, for the window to use and keep in the keyring)."""
+        key = self.entered_key or None
+        source = self._settings.api_key_source
+        if self.key_changed:
+            source = "keyring" if key else ""
+        return replace(
+            self._settings,
+            api_key=key,
+            api_key_source=source,
+            base_url=self.base_url.text().strip() or None,
+            model_id=self.model.currentText().strip() or self._settings.model_id,
+            stability=_spin_value(self.stability),
+            similarity=_spin_value(self.similarity),
+            speed=_spin_value(self.speed),
+            engine=self.engine.currentData(),
+            offline_fallback=self.fallback.isChecked(),
+            output_device=str(self.output.currentData() or ""),
+            input_device=str(self.input.currentData() or ""),
+            ptt_key=self.ptt.key,
+        )

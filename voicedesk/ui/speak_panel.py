@@ -1,0 +1,153 @@
+"""The type-to-speak box with Speak and Stop, and what is playing right now."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, Signal, Slot
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+# A dropped file bigger than this is surely not something to read aloud.
+MAX_DROP_BYTES = 2_000_000
+
+
+def _text_files(mime: QMimeData) -> list[Path]:
+    return [
+        Path(url.toLocalFile())
+        for url in mime.urls()
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(".txt")
+    ]
+
+
+class TextBox(QPlainTextEdit):
+    """Plain text only (pasting rich text keeps just the words); `.txt` files can be dropped."""
+
+    fileRejected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Text to speak")
+        self.setPlaceholderText(
+            "Type or paste text, or drop a .txt file here. Ctrl+Enter speaks, Esc stops."
+        )
+        self.setTabChangesFocus(True)  # Tab moves on, as in a form; keyboard users need that
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(_text_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        files = _text_files(source)
+        if not files:
+            super().insertFromMimeData(source)
+            return
+        for path in files:
+            self._insert_file(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _text_files(event.mimeData()):
+            event.acceptProposedAction()
+            return
+        super().dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if _text_files(event.mimeData()):
+            self.insertFromMimeData(event.mimeData())
+            event.acceptProposedAction()
+            return
+        super().dropEvent(event)
+
+    def _insert_file(self, path: Path) -> None:
+        try:
+            if path.stat().st_size > MAX_DROP_BYTES:
+                self.fileRejected.emit(f"{path.name} is too large to read aloud.")
+                return
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as error:
+            self.fileRejected.emit(f"Could not open {path.name}: {error.strerror or error}.")
+            return
+        self.insertPlainText(text)
+
+
+class SpeakPanel(QWidget):
+    speakRequested = Signal(str)
+    stopRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = TextBox(self)
+        self.speak_button = QPushButton("&Speak", self)
+        self.speak_button.setToolTip("Speak the text (Ctrl+Enter)")
+        self.speak_button.setAccessibleName("Speak")
+        self.speak_button.setDefault(False)
+        self.stop_button = QPushButton("S&top", self)
+        self.stop_button.setToolTip("Stop speaking (Esc)")
+        self.stop_button.setAccessibleName("Stop")
+        self.stop_button.setEnabled(False)
+        self.now_playing = QLabel(self)
+        self.now_playing.setAccessibleName("Now playing")
+        self.now_playing.setTextFormat(Qt.TextFormat.PlainText)
+        self.now_playing.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName("Speaking progress")
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(6)
+        self.progress.setVisible(False)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.now_playing, 1)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.speak_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.box, 1)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+
+        self.speak_button.clicked.connect(self.request_speak)
+        self.stop_button.clicked.connect(self.stopRequested)
+
+    @property
+    def text(self) -> str:
+        return self.box.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.box.setPlainText(text)
+        self.box.moveCursor(self.box.textCursor().MoveOperation.End)
+
+    @Slot()
+    def request_speak(self) -> None:
+        # The selection if there is one (read a part), else everything.
+        selected = self.box.textCursor().selectedText().replace("\u2029", "\n")
+        self.speakRequested.emit(selected if selected.strip() else self.text)
+
+    def show_playing(self, text: str, piece: int, count: int) -> None:
+        first_line = " ".join(text.split())
+        where = f"Part {piece} of {count}: " if count > 1 else "Speaking: "
+        self.now_playing.setText(where + first_line)
+        self.now_playing.setToolTip(text[:500])
+        self.progress.setVisible(True)
+        self.progress.setRange(0, max(1, count))
+        self.progress.setValue(max(0, piece - 1) if count > 1 else 0)
+        if count <= 1:
+            self.progress.setRange(0, 0)  # busy: one piece has no parts to count
+        self.stop_button.setEnabled(True)
+
+    def show_idle(self) -> None:
+        self.now_playing.clear()
+        self.now_playing.setToolTip("")
+        self.progress.setVisible(False)
+        self.progress.setRange(0, 1)
+        self.stop_button.setEnabled(False)

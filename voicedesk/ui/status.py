@@ -1,0 +1,58 @@
+"""The status bar: engine and voice, the last utterance's latency, the character quota."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from voicedesk.engines.base import Quota
+
+# Below this share of the period's characters left, say "credits low" (USERS.md #8).
+LOW_FRACTION = 0.05
+LOW_CHARACTERS = 1_000
+
+
+def quota_text(quota: Quota | None) -> tuple[str, str]:
+    """(label, level) where level is "", "low" or "out"."""
+    if quota is None:
+        return "", ""
+    if quota.limit > 0 and quota.remaining == 0:
+        return "Credits used up", "out"
+    text = f"{quota.remaining:,} of {quota.limit:,} characters left"
+    low = quota.remaining < LOW_CHARACTERS or (
+        quota.limit > 0 and quota.remaining / quota.limit < LOW_FRACTION
+    )
+    return (f"Credits low: {text}", "low") if low else (text, "")
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Status")
+        self.engine_label = self._label("Engine and voice")
+        self.latency_label = self._label("Latency of the last utterance")
+        self.quota_label = self._label("ElevenLabs character quota")
+        self.quota_level = ""
+
+    def _label(self, name: str) -> QLabel:
+        label = QLabel(self)
+        label.setAccessibleName(name)
+        label.setContentsMargins(6, 0, 6, 0)
+        self.addPermanentWidget(label)
+        return label
+
+    def set_engine(self, engine: str, voice: str) -> None:
+        self.engine_label.setText(f"{engine} · {voice}" if voice else engine)
+
+    def set_latency(self, seconds: float | None) -> None:
+        text = "" if seconds is None else f"First sound {seconds * 1000:.0f} ms"
+        self.latency_label.setText(text)
+        self.latency_label.setToolTip("From the request to the first sound of the last utterance")
+
+    def set_quota(self, quota: Quota | None) -> None:
+        text, self.quota_level = quota_text(quota)
+        self.quota_label.setText(text)
+        if quota is not None:
+            tier = f" ({quota.tier} plan)" if quota.tier else ""
+            self.quota_label.setToolTip(f"{quota.used:,} of {quota.limit:,} used this period{tier}")
+        # Bold is enough to draw the eye and works in light and dark palettes alike.
+        self.quota_label.setStyleSheet("font-weight: bold;" if self.quota_level else "")
