@@ -1,0 +1,136 @@
+"""Input devices: listing them (following hot-plugging), choosing one by name, PortAudio errors.
+
+`sounddevice` is passed in wherever it is used (`backend=`), so tests can substitute a fake
+module for the edge cases a real sound server can't produce on demand (a busy device, a
+refused permission).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from voicedesk.engines.base import InputDeviceError, NoInputDeviceError, VoiceDeskError
+
+log = logging.getLogger(__name__)
+
+#: The `sounddevice` module or a stand-in with the same names (`query_devices`, `default`,
+#: `RawInputStream`, `PortAudioError`, `_terminate`, `_initialize`).
+SoundDevice = Any
+
+# PortAudio enumerates devices once, in Pa_Initialize; re-enumerating means terminating it,
+# which would pull the rug from under any open stream. Streams register here while open.
+_open_streams = 0
+_open_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class InputDevice:
+    index: int
+    name: str
+    default_samplerate: float
+    is_default: bool
+
+
+def backend() -> SoundDevice:
+    """The real `sounddevice`; a clear error where PortAudio itself is missing."""
+    try:
+        import sounddevice
+    except OSError as error:  # the PortAudio shared library could not be loaded
+        raise NoInputDeviceError("No sound system was found (PortAudio is missing).") from error
+    return sounddevice
+
+
+def stream_opened() -> None:
+    global _open_streams
+    with _open_lock:
+        _open_streams += 1
+
+
+def stream_closed() -> None:
+    global _open_streams
+    with _open_lock:
+        _open_streams = max(0, _open_streams - 1)
+
+
+def list_input_devices(refresh: bool = True, sd: SoundDevice | None = None) -> list[InputDevice]:
+    """Every device that can record; with `refresh`, re-enumerated to follow hot-plugging.
+
+    The refresh is skipped (the list PortAudio already has is returned) while any stream of
+    ours is open: re-initializing PortAudio would kill it mid-recording.
+    """
+    sd = sd or backend()
+    if refresh:
+        with _open_lock:
+            if _open_streams == 0:
+                sd._terminate()
+                sd._initialize()
+            else:
+                log.debug("not re-enumerating devices: a stream is open")
+    try:
+        devices = sd.query_devices()
+        default_index = _default_input_index(sd)
+    except sd.PortAudioError as error:
+        raise NoInputDeviceError() from error
+    return [
+        InputDevice(
+            index=int(info["index"]),
+            name=str(info["name"]),
+            default_samplerate=float(info["default_samplerate"]),
+            is_default=int(info["index"]) == default_index,
+        )
+        for info in devices
+        if int(info["max_input_channels"]) > 0
+    ]
+
+
+def _default_input_index(sd: SoundDevice) -> int:
+    # sounddevice's `default.device` is an (input, output) pair; -1 where there is no default.
+    device = sd.default.device
+    index = device if isinstance(device, int | str | None) else device[0]
+    try:
+        return int(index)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return -1
+
+
+def choose_input(name: str | None, sd: SoundDevice) -> InputDevice:
+    """The device called `name` (exactly, else the first whose name contains it), else the default.
+
+    A chosen device that is gone (an unplugged headset) falls back to the default input rather
+    than failing: losing what the user is about to say is worse than using another microphone.
+    """
+    devices = list_input_devices(refresh=False, sd=sd)
+    if not devices:
+        raise NoInputDeviceError()
+    if name:
+        exact = [d for d in devices if d.name == name]
+        partial = [d for d in devices if name.lower() in d.name.lower()]
+        if exact or partial:
+            return (exact or partial)[0]
+        log.warning("input device %r is not connected; using the default input", name)
+    defaults = [d for d in devices if d.is_default]
+    return (defaults or devices)[0]
+
+
+# PortAudio error codes (portaudio.h, PaErrorCode) that tell "no such device" from "can't open".
+_NO_DEVICE_CODES = {-9996, -9998}  # paInvalidDevice, paInvalidChannelCount
+_BUSY_CODE = -9985  # paDeviceUnavailable
+
+
+def open_error(error: Exception) -> VoiceDeskError:
+    """A user-facing error for a failure to open the input stream."""
+    code = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+    text = str(error.args[0]) if error.args else ""
+    if code in _NO_DEVICE_CODES or "querying device -1" in text:
+        return NoInputDeviceError()
+    if code == _BUSY_CODE or "unavailable" in text.lower() or "busy" in text.lower():
+        return InputDeviceError("The microphone is busy: another program is using it.")
+    if "permission" in text.lower() or "denied" in text.lower():
+        return InputDeviceError(
+            "Access to the microphone was refused. Allow voicedesk to use it in your system's "
+            "privacy settings."
+        )
+    return InputDeviceError()
