@@ -20,6 +20,7 @@ class Banner(QFrame):
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton(self)
+        self.action_button.setAccessibleName("Message action")
         self.action_button.setVisible(False)
         self.close_button = QPushButton("Dismiss", self)
         self.close_button.setAccessibleName("Dismiss message")

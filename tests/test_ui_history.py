@@ -1,0 +1,45 @@
+"""History: in memory only; Copy, Speak again, and a transcript to the box."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from tests.helpers.ui_fixtures import make_window, memory_keyring, store, window  # noqa: F401
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
+
+
+def test_copy_speak_again_and_to_box(window, qtbot):
+    window.speak("First thing said.")
+    window.transcriber.transcribed.emit("something I dictated")
+    assert [e.kind for e in window.history.entries()] == ["heard", "spoken"]
+
+    window.history.list.setCurrentRow(0)
+    window.history.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "something I dictated"
+
+    window.history.box_button.click()
+    assert window.panel.text == "something I dictated"
+    assert window.panel.box.hasFocus()
+
+    window.history.list.setCurrentRow(1)
+    window.history.again_button.click()
+    assert window.speaker.calls[-1].text == "First thing said."
+
+
+def test_keyboard_on_the_list(window, qtbot):
+    window.transcriber.transcribed.emit("dictated words")
+    window.history.list.setFocus()
+    window.history.list.setCurrentRow(0)
+    qtbot.keyClick(window.history.list, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "dictated words"
+    qtbot.keyClick(window.history.list, Qt.Key.Key_Return)
+    assert window.panel.text == "dictated words"
+
+
+def test_buttons_wait_for_an_entry(window):
+    assert not window.history.copy_button.isEnabled()
+    window.speak("Now there is one.")
+    assert window.history.copy_button.isEnabled()

@@ -1,0 +1,77 @@
+"""Push to talk: the in-window key (auto-repeat ignored), the button, transcripts and Retry."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
+
+from tests.emulator import DEFAULT_TRANSCRIPT, Fault
+from tests.helpers.ui_fixtures import make_window, memory_keyring, store, window  # noqa: F401
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
+
+
+def key(kind: QEvent.Type, key: Qt.Key, repeat: bool = False) -> QKeyEvent:
+    return QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, "", repeat)
+
+
+def test_f9_held_records_and_release_transcribes(window, qtbot, emulator):
+    box = window.panel.box
+    QApplication.sendEvent(box, key(QEvent.Type.KeyPress, Qt.Key.Key_F9))
+    assert window.recorder.recording
+    assert window.ptt_bar.meter.isVisible()
+    # Holding the key repeats it: still one recording, and the box got no text.
+    for _ in range(3):
+        QApplication.sendEvent(box, key(QEvent.Type.KeyPress, Qt.Key.Key_F9, repeat=True))
+        QApplication.sendEvent(box, key(QEvent.Type.KeyRelease, Qt.Key.Key_F9, repeat=True))
+    assert window.recorder.starts == 1
+    assert window.recorder.recording
+    with qtbot.waitSignal(window.transcriber.transcribed, timeout=5000):
+        QApplication.sendEvent(box, key(QEvent.Type.KeyRelease, Qt.Key.Key_F9))
+    assert window.transcriber.sent == [window.recorder.pcm]
+    assert emulator.requests("stt")
+    entry = window.history.entries()[0]
+    assert (entry.kind, entry.text) == ("heard", DEFAULT_TRANSCRIPT)
+    assert box.toPlainText() == ""
+    assert not window.ptt_bar.meter.isVisible()
+
+
+def test_hold_to_talk_button(window, qtbot):
+    button = window.ptt_bar.button
+    qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+    assert window.recorder.recording
+    with qtbot.waitSignal(window.transcriber.transcribed, timeout=5000):
+        qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
+    assert window.history.entries()[0].kind == "heard"
+
+
+def test_ptt_stops_speech_first(window, qtbot):
+    window.speak("Talking over me.")
+    window.ptt.press()
+    assert window.speaker.stops == 1
+    window.ptt.release()
+
+
+def test_failed_transcription_offers_retry_with_the_same_recording(window, qtbot, emulator):
+    emulator.always("stt", Fault.server_error())
+    with qtbot.waitSignal(window.transcriber.failed, timeout=10000):
+        window.ptt.press()
+        window.ptt.release()
+    assert window.banner.isVisible()
+    assert window.banner.action_button.isVisible()
+    assert window.banner.action_button.text() == "&Retry"
+    emulator.always("stt", None)
+    with qtbot.waitSignal(window.transcriber.transcribed, timeout=5000):
+        window.banner.action_button.click()
+    assert window.transcriber.retries == 1
+    assert len(window.transcriber.sent) == 1  # the kept recording, not a new one
+    assert window.history.entries()[0].text == DEFAULT_TRANSCRIPT
+
+
+def test_microphone_error_shows_a_message(window, qtbot):
+    window.recorder.fail_with = "No microphone was found."
+    window.ptt.press()
+    assert "No microphone" in window.banner.text
+    assert not window.ptt.is_down
