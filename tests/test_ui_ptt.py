@@ -8,8 +8,8 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.emulator import DEFAULT_TRANSCRIPT, Fault
-from tests.helpers.ui_fixtures import make_window, memory_keyring, store, window  # noqa: F401
 
+pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
 
 

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from tests.emulator import TEST_API_KEY
-from tests.helpers.ui_fixtures import make_window, memory_keyring, store, window  # noqa: F401
 from voicedesk.config import KEYRING_SERVICE, KEYRING_USER, load_settings
 
+pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
 
 

@@ -1,8 +1,7 @@
 import pytest
 
-from tests.helpers.ui_fixtures import make_window, memory_keyring, store, window  # noqa: F401
-
 # The offscreen platform warns on every window shown; it says nothing about our code.
+pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.ui_fixtures import make_window, memory_keyring, store, window  # noqa: F401
 from voicedesk.engines.base import Quota
 from voicedesk.ui.status import quota_text
 
+pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
 
 

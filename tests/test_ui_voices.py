@@ -6,10 +6,10 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from tests.emulator import DEFAULT_VOICES
-from tests.helpers.ui_fixtures import make_window, memory_keyring, store, window  # noqa: F401
 from voicedesk.config import Key
 from voicedesk.ui.voice_picker import PREVIEW_TEXT
 
+pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
 
 

@@ -1,4 +1,7 @@
-"""Fixtures for the window tests (the `emulator` fixture comes from tests/emulator/plugin.py): settings in a temp dir, an in-memory keyring, the window."""
+"""Fixtures for the window tests: settings in a temp dir, an in-memory keyring, the window.
+
+Test modules load this with `pytest_plugins`; `emulator` comes from tests/emulator/plugin.py.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
 
 
 @pytest.fixture
-def make_window(qtbot, store, memory_keyring, emulator):  # noqa: ANN001, ANN201
+def make_window(qtbot, store, memory_keyring, emulator):
     made: list[MainWindow] = []
 
     def make(**changes: object) -> MainWindow:
@@ -68,6 +71,6 @@ def make_window(qtbot, store, memory_keyring, emulator):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def window(make_window) -> MainWindow:  # noqa: ANN001
+def window(make_window) -> MainWindow:
     win = make_window()
     return win
