@@ -1,0 +1,35 @@
+"""Emulator settings: one frozen value, swapped atomically so handlers see a consistent set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from .audio import AudioSpec
+from .catalog import DEFAULT_VOICES, VoiceInfo
+
+TEST_API_KEY = "sk_test_0123456789abcdef"
+DEFAULT_TRANSCRIPT = "hello from the emulator"
+
+# (audio bytes, multipart text fields) -> transcript text
+Transcriber = Callable[[bytes, Mapping[str, str]], str]
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_keys: frozenset[str] = frozenset({TEST_API_KEY})
+    voices: tuple[VoiceInfo, ...] = DEFAULT_VOICES
+    audio: AudioSpec = field(default_factory=AudioSpec)
+    transcript: str | Transcriber = DEFAULT_TRANSCRIPT
+    # Stream defaults, used where no fault says otherwise.
+    ttfb: float = 0.0
+    pacing: float = 0.0
+    chunk_size: int = 4096
+    # Account. None disables the concurrency check (429 too_many_concurrent_requests).
+    concurrency_limit: int | None = 10
+    tier: str = "creator"
+    character_limit: int = 1_000_000
+    region: str = "us-central1"
+
+    def voice(self, voice_id: str) -> VoiceInfo | None:
+        return next((v for v in self.voices if v.voice_id == voice_id), None)
