@@ -30,8 +30,8 @@ def test_f9_held_records_and_release_transcribes(window, qtbot, emulator):
     assert window.recorder.recording
     with qtbot.waitSignal(window.transcriber.transcribed, timeout=5000):
         QApplication.sendEvent(box, key(QEvent.Type.KeyRelease, Qt.Key.Key_F9))
-    assert window.transcriber.sent == [window.recorder.pcm]
-    assert emulator.requests("stt")
+    assert window.transcriber.last_recording == window.recorder.pcm
+    assert len(emulator.requests("stt")) == 1
     entry = window.history.entries()[0]
     assert (entry.kind, entry.text) == ("heard", DEFAULT_TRANSCRIPT)
     assert box.toPlainText() == ""
@@ -62,11 +62,15 @@ def test_failed_transcription_offers_retry_with_the_same_recording(window, qtbot
     assert window.banner.isVisible()
     assert window.banner.action_button.isVisible()
     assert window.banner.action_button.text() == "&Retry"
+    kept = window.transcriber.last_recording
+    assert window.transcriber.can_retry
     emulator.always("stt", None)
+    tries = len(emulator.requests("stt"))
     with qtbot.waitSignal(window.transcriber.transcribed, timeout=5000):
         window.banner.action_button.click()
-    assert window.transcriber.retries == 1
-    assert len(window.transcriber.sent) == 1  # the kept recording, not a new one
+    assert len(emulator.requests("stt")) == tries + 1
+    assert window.transcriber.last_recording is kept  # the kept recording, not a new one
+    assert window.recorder.starts == 1
     assert window.history.entries()[0].text == DEFAULT_TRANSCRIPT
 
 

@@ -54,7 +54,7 @@ def test_quit_stops_and_joins_everything(window, qtbot):
     window.speak("Something long.")
     window.quit()
     assert window.speaker.shut_down
-    assert window.transcriber.shut_down
+    assert window.transcriber._thread.isFinished()
     assert window.recorder.closed
     assert window.background.busy == 0
     assert not window.isVisible()

@@ -1,4 +1,4 @@
-"""Stand-ins for the window's speaker, transcriber and recorder, with the same signals.
+"""Stand-ins for the window's speaker and recorder, with the same signals.
 
 The speaker really calls the engine (so ElevenLabs requests reach the emulator) on a plain
 thread, but plays nothing; tests that need sound use the real Speaker and the pulse fixture.
@@ -7,12 +7,11 @@ thread, but plays nothing; tests that need sound use the real Speaker and the pu
 from __future__ import annotations
 
 import itertools
-import threading
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from voicedesk.engines.base import SpeechEngine, VoiceDeskError
+from voicedesk.engines.base import SpeechEngine
 
 
 @dataclass
@@ -63,49 +62,6 @@ class FakeSpeaker(QObject):
         """Run the call through the engine like the real speaker would (blocking)."""
         assert self.engine is not None
         return b"".join(self.engine.stream_speech(call.text, call.voice_id))
-
-
-class FakeTranscriber(QObject):
-    transcribed = Signal(str)
-    failed = Signal(str, bool)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.engine: SpeechEngine | None = None
-        self.sent: list[bytes] = []
-        self.retries = 0
-        self.shut_down = False
-        self._threads: list[threading.Thread] = []
-
-    def set_engine(self, engine: SpeechEngine) -> None:
-        self.engine = engine
-
-    def transcribe(self, pcm: bytes) -> None:
-        self.sent.append(pcm)
-        self._run(pcm)
-
-    def retry_last(self) -> None:
-        self.retries += 1
-        self._run(self.sent[-1])
-
-    def _run(self, pcm: bytes) -> None:
-        engine = self.engine
-        assert engine is not None
-
-        def work() -> None:  # emits from a plain thread: Qt queues it to the receivers
-            try:
-                self.transcribed.emit(engine.transcribe_audio(pcm))
-            except VoiceDeskError as error:
-                self.failed.emit(error.message, error.retryable)
-
-        thread = threading.Thread(target=work, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def shutdown(self) -> None:
-        for thread in self._threads:
-            thread.join(5)
-        self.shut_down = True
 
 
 class StubRecorder(QObject):

@@ -15,9 +15,12 @@ from PySide6.QtCore import QSettings
 
 from tests.emulator import TEST_API_KEY
 from tests.helpers.memory_keyring import MemoryKeyring
-from tests.helpers.ui_fakes import FakeSpeaker, FakeTranscriber, StubRecorder
+from tests.helpers.ui_fakes import FakeSpeaker, StubRecorder
 from voicedesk.config import Settings
+from voicedesk.engines.base import VoiceDeskError
+from voicedesk.engines.factory import create_engine
 from voicedesk.ui.main_window import MainWindow
+from voicedesk.workers.transcribe import Transcriber
 
 
 @pytest.fixture
@@ -50,11 +53,17 @@ def make_window(qtbot, store, memory_keyring, emulator):
             "engine": "elevenlabs",
         }
         values.update(changes)
+        settings = Settings(**values)  # type: ignore[arg-type]
+        try:
+            engine = create_engine(settings)
+        except VoiceDeskError:
+            engine = None  # the window says why and goes offline
         window = MainWindow(
-            Settings(**values),  # type: ignore[arg-type]
+            settings,
             FakeSpeaker(),
-            FakeTranscriber(),
+            Transcriber(engine or create_engine(settings, "local")),
             StubRecorder(),
+            engine=engine,
             store=store,
             system_wide_hotkey=False,
             keyring_ok=True,

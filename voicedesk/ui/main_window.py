@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         transcriber: TranscriberPort,
         recorder: RecorderPort,
         *,
+        engine: SpeechEngine | None = None,
         engine_factory: EngineFactory = create_engine,
         store: QSettings | None = None,
         system_wide_hotkey: bool = True,
@@ -108,7 +109,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("voicedesk-main")
         self._build()
         self._wire_workers()
-        self._use_engine(settings)
+        self._use_engine(settings, engine)
         self.panel.box.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- layout --------------------------------------------------------------------------
@@ -173,10 +174,14 @@ class MainWindow(QMainWindow):
         self.tray.showRequested.connect(self._raise)
         self.tray.speakClipboard.connect(self.speak_clipboard)
         self.tray.quitRequested.connect(self.quit)
-        if self._system_wide:
-            self.ptt_bar.set_note(self.ptt.start_global())
+        self._start_hotkey()
+
+    def _start_hotkey(self) -> None:
+        key = self.ptt.key_name
+        if self._system_wide and not self.ptt.start_global():
+            self.ptt_bar.set_note(f"{key} works in any application.")
         else:
-            self.ptt_bar.set_note(f"{self.settings.ptt_key} works while this window is focused.")
+            self.ptt_bar.set_note(self.ptt.note or f"{key} works while this window is focused.")
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -209,6 +214,8 @@ class MainWindow(QMainWindow):
             speaker.stats.connect(self._stats)
         transcriber.transcribed.connect(self._transcribed)  # type: ignore[attr-defined]
         transcriber.failed.connect(self._transcribe_failed)  # type: ignore[attr-defined]
+        if hasattr(transcriber, "busy_changed"):
+            transcriber.busy_changed.connect(self.ptt_bar.show_transcribing)
         recorder.level.connect(self.ptt_bar.meter.set_level)  # type: ignore[attr-defined]
         recorder.error.connect(self.show_error)  # type: ignore[attr-defined]
         if hasattr(recorder, "capped"):
@@ -216,13 +223,10 @@ class MainWindow(QMainWindow):
 
     # -- engines -------------------------------------------------------------------------
 
-    def _use_engine(self, settings: Settings) -> None:
-        try:
-            engine = self._engine_factory(settings)
-        except VoiceDeskError as error:
-            # No key for ElevenLabs: say so, and keep working offline meanwhile.
-            self.show_error(error.message, "Settings…", self.open_settings)
-            engine = self._engine_factory(replace(settings, engine="local"))
+    def _use_engine(self, settings: Settings, engine: SpeechEngine | None = None) -> None:
+        """Switch to `engine` (made from `settings` when not given) everywhere."""
+        if engine is None:
+            engine = self.create_engine(settings)
         self._engine = engine
         self._engines.append(engine)
         self.speaker.set_engine(engine)
@@ -233,6 +237,14 @@ class MainWindow(QMainWindow):
             self.background.run(_Preload(engine), None, self.show_error, name="preload")
         self._show_engine()
         self.refresh_quota()
+
+    def create_engine(self, settings: Settings) -> SpeechEngine:
+        try:
+            return self._engine_factory(settings)
+        except VoiceDeskError as error:
+            # No key for ElevenLabs: say so, and keep working offline meanwhile.
+            self.show_error(error.message, "Settings…", self.open_settings)
+            return self._engine_factory(replace(settings, engine="local"))
 
     @property
     def engine(self) -> SpeechEngine | None:
@@ -417,7 +429,6 @@ class MainWindow(QMainWindow):
         kind: str = "error",
     ) -> None:
         self.banner.show_message(message, kind, action, on_action)
-        self.status.showMessage(message, 10000)
 
     @Slot()
     def _raise(self) -> None:
@@ -465,9 +476,9 @@ class MainWindow(QMainWindow):
         if old.input_device != new.input_device:
             self.recorder.set_device(new.input_device or None)
         if old.ptt_key != new.ptt_key:
-            self.ptt.set_key(new.ptt_key, self._system_wide)
+            self.ptt.set_key(new.ptt_key, system_wide=False)
             self.ptt_bar.set_key(new.ptt_key)
-            self.ptt_bar.set_note(self.ptt.note)
+            self._start_hotkey()
 
     # -- quitting ------------------------------------------------------------------------
 

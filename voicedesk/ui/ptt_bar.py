@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from voicedesk.ui.level_meter import LevelMeter
@@ -51,5 +51,6 @@ class PushToTalkBar(QWidget):
         if not recording:
             self.meter.reset()
 
+    @Slot(bool)
     def show_transcribing(self, busy: bool) -> None:
         self.state.setText("Transcribing…" if busy else "")

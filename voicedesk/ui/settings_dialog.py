@@ -104,6 +104,7 @@ class SettingsDialog(QDialog):
         self.key_result = QLabel()
         self.key_result.setAccessibleName("Key test result")
         self.key_result.setWordWrap(True)
+        self.key_result.setVisible(False)  # no empty gap until there is something to say
         key_row = QHBoxLayout()
         key_row.addWidget(self.api_key, 1)
         key_row.addWidget(self.show_key)
@@ -218,27 +219,31 @@ class SettingsDialog(QDialog):
     def test_key(self) -> None:
         key = self.api_key.text().strip()
         if not key:
-            self.key_result.setText("Enter a key first.")
+            self._say("Enter a key first.")
             return
         if self._key_test is not None:
             self._key_test.set()
         self.test_button.setEnabled(False)
-        self.key_result.setText("Testing…")
+        self._say("Testing…")
         url = self.base_url.text().strip() or None
         self._key_test = self._background.run(
             _KeyTest(key, url), self._key_ok, self._key_failed, name="test-key"
         )
 
+    def _say(self, text: str) -> None:
+        self.key_result.setText(text)
+        self.key_result.setVisible(bool(text))
+
     def _key_ok(self, quota: Quota | None) -> None:
         self._key_test = None
         self.test_button.setEnabled(True)
         detail, _ = quota_text(quota)
-        self.key_result.setText(f"The key works. {detail}".strip())
+        self._say(f"The key works. {detail}".strip())
 
     def _key_failed(self, message: str) -> None:
         self._key_test = None
         self.test_button.setEnabled(True)
-        self.key_result.setText(message)
+        self._say(message)
 
     @property
     def entered_key(self) -> str:

@@ -94,7 +94,8 @@ class VoicePicker(QWidget):
         self._loading = None
         self.combo.clear()
         for voice in sorted(voices, key=lambda v: v.name.casefold()):
-            label = f"{voice.name} ({voice.category})" if voice.category else voice.name
+            shown = voice.category and voice.category.casefold() not in voice.name.casefold()
+            label = f"{voice.name} ({voice.category})" if shown else voice.name
             self.combo.addItem(label, voice.voice_id)
         index = self.combo.findData(self._wanted)
         if index < 0 and self._wanted:

@@ -1,0 +1,49 @@
+"""`voicedesk` with no command: the window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from voicedesk.config import APP_NAME, load_settings
+from voicedesk.engines.base import VoiceDeskError
+from voicedesk.engines.factory import create_engine
+
+
+def run(args: argparse.Namespace) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QApplication.setApplicationName(APP_NAME)
+    QApplication.setOrganizationName(APP_NAME)
+    QApplication.setApplicationDisplayName(APP_NAME)
+    QApplication.setDesktopFileName(APP_NAME)  # Wayland and taskbars match the .desktop file
+
+    # Qt modules that pull in audio load after QApplication exists (QMediaDevices needs it).
+    from voicedesk.audio.recorder import Recorder
+    from voicedesk.ui.icons import app_icon
+    from voicedesk.ui.main_window import MainWindow
+    from voicedesk.workers.speak import Speaker
+    from voicedesk.workers.transcribe import Transcriber
+
+    QApplication.setWindowIcon(app_icon())
+    settings = load_settings()
+    if getattr(args, "engine", None):
+        from dataclasses import replace
+
+        settings = replace(settings, engine=args.engine)
+    try:
+        engine = create_engine(settings)
+    except VoiceDeskError:
+        engine = None  # the window explains (no key) and starts offline
+    start_engine = engine or create_engine(settings, "local")
+    speaker = Speaker(start_engine)
+    transcriber = Transcriber(start_engine)
+    recorder = Recorder(settings.input_device or None)
+    if settings.output_device:
+        speaker.set_output_device(settings.output_device)
+    window = MainWindow(settings, speaker, transcriber, recorder, engine=engine)
+    window.show()
+    code = app.exec()
+    window.shutdown()  # idempotent: already done when the window closed
+    return int(code)
