@@ -16,6 +16,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -61,8 +62,12 @@ class MicCapture:
         min_seconds: float = DEFAULT_MIN_SECONDS,
         preroll_seconds: float = DEFAULT_PREROLL_SECONDS,
         sd: SoundDevice | None = None,
+        on_capped: Callable[[], None] | None = None,
     ) -> None:
+        """`on_capped` is called once per recording when the cap is reached, on PortAudio's
+        thread: it must be quick and thread-safe (setting a `threading.Event` is)."""
         self.device = device or None
+        self._on_capped = on_capped
         self.max_seconds = max_seconds
         self.min_seconds = min_seconds
         self._max_bytes = int(max_seconds * STT_SAMPLE_RATE) * STT_SAMPLE_WIDTH
@@ -275,11 +280,13 @@ class MicCapture:
             room = self._max_bytes - len(self._buffer)
             if room <= 0:
                 return
-            if len(data) >= room:
-                self._buffer += memoryview(data).cast("B")[:room]
-                self._capped.set()
-            else:
+            if len(data) < room:
                 self._buffer += data
+                return
+            self._buffer += memoryview(data).cast("B")[:room]
+            self._capped.set()
+        if self._on_capped is not None:
+            self._on_capped()
 
     def _finished(self) -> None:
         # Called when the stream ends on its own too (device unplugged, server gone).
