@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QEvent, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         if hasattr(transcriber, "busy_changed"):
             transcriber.busy_changed.connect(self.ptt_bar.show_transcribing)
         recorder.level.connect(self.ptt_bar.meter.set_level)  # type: ignore[attr-defined]
-        recorder.error.connect(self.show_error)  # type: ignore[attr-defined]
+        recorder.error.connect(self._recorder_error)  # type: ignore[attr-defined]
         if hasattr(recorder, "capped"):
             recorder.capped.connect(self.ptt.release)
 
@@ -379,6 +379,12 @@ class MainWindow(QMainWindow):
             self.transcriber.transcribe(pcm)
 
     @Slot(str)
+    def _recorder_error(self, message: str) -> None:
+        # Opening the microphone ahead (warm) may fail quietly; say so when the user talks.
+        if self.ptt.is_down:
+            self.show_error(message)
+
+    @Slot(str)
     def _transcribed(self, text: str) -> None:
         self.ptt_bar.show_transcribing(False)
         if not text.strip():
@@ -479,6 +485,16 @@ class MainWindow(QMainWindow):
             self.ptt.set_key(new.ptt_key, system_wide=False)
             self.ptt_bar.set_key(new.ptt_key)
             self._start_hotkey()
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The microphone opens ahead while the window is active, so the first word after the
+        # key isn't cut off (USERS.md #3); it closes again when the user goes elsewhere.
+        if event.type() == QEvent.Type.ActivationChange and not self._shut_down:
+            if self.isActiveWindow() and hasattr(self.recorder, "warm"):
+                self.recorder.warm()
+            elif hasattr(self.recorder, "cool") and not self.ptt.is_down:
+                self.recorder.cool()
+        super().changeEvent(event)
 
     # -- quitting ------------------------------------------------------------------------
 
