@@ -105,6 +105,11 @@ class MicCapture:
         return self._capped.is_set()
 
     @property
+    def preroll_seconds(self) -> float:
+        """How much of the current take is from before the key press (a warm stream's)."""
+        return self._recorded_from / BYTES_PER_SECOND if self._recording else 0.0
+
+    @property
     def recorded_seconds(self) -> float:
         with self._lock:
             size = len(self._buffer) - self._recorded_from if self._recording else 0

@@ -20,14 +20,20 @@ ABOVE_NOISE_DB = 8.0
 # ...but the threshold never rises above this far under the loudest frame, so loud rooms
 # can't swallow a quiet voice.
 BELOW_PEAK_DB = 20.0
+_FRAMES_PER_PASS = 256
 
 
 def frame_dbfs(samples: np.ndarray, frame: int) -> np.ndarray:
     """RMS level of each whole `frame`-sample block, in dBFS (full scale = 0)."""
-    usable = samples[: samples.size // frame * frame].astype(np.float32)
-    if usable.size == 0:
-        return np.zeros(0, dtype=np.float32)
-    power = np.mean(np.square(usable.reshape(-1, frame) / 32768.0), axis=1)
+    count = samples.size // frame
+    frames = samples[: count * frame].reshape(count, frame)
+    power = np.empty(count, dtype=np.float32)
+    # A few hundred frames at a time: converting a 5-minute take to float in one go would
+    # briefly need several times the recording's own size.
+    for first in range(0, count, _FRAMES_PER_PASS):
+        block = frames[first : first + _FRAMES_PER_PASS].astype(np.float32)
+        block *= 1.0 / 32768.0
+        power[first : first + _FRAMES_PER_PASS] = np.einsum("ij,ij->i", block, block) / frame
     return (10.0 * np.log10(np.maximum(power, 1e-12))).astype(np.float32)
 
 
