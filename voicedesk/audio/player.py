@@ -1,0 +1,138 @@
+"""Player: streamed PCM out through a QAudioSink that runs on its own thread.
+
+The sink lives on a dedicated audio thread, pulling from a `PcmSource` over a `RingBuffer`
+that the speaking worker fills: nothing on the GUI thread polls, and a busy GUI can't starve
+the audio. The sink is opened (`begin`) before the first byte is requested, with a small
+buffer, and plays silence until data comes; `started` fires when the first real sample is
+handed to the device, `finished` once the last one has been played (the sink is drained).
+
+Methods are safe to call from any thread; signals arrive on the thread that created the
+Player (queued), each carrying the stream token `begin` returned, so a receiver can ignore
+what a stopped stream still says.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+
+from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.ring_buffer import RingBuffer
+from voicedesk.audio.sink_host import SinkHost, device_by_id, format_for_device
+
+# Decoded audio the worker may get ahead of playback before `write` waits: long enough that
+# a whole sentence-piece downloads (and its API slot frees) while the previous one plays.
+BUFFER_SECONDS = 60.0
+# The sink is fed by Python on the audio thread once per ~6 ms period, and a thread that wants
+# the GIL waits up to the switch interval (5 ms by default) while another holds it: with a busy
+# worker or GUI that is enough to under-run a small sink buffer. 1 ms keeps the feed on time.
+GIL_SWITCH_INTERVAL = 0.001
+
+
+class Player(QObject):
+    started = Signal(int, float)  # token, monotonic time the first sample went to the device
+    finished = Signal(int, float)  # token, monotonic time the last sample had been played
+    waiting = Signal(int, bool)  # token, True while starved mid-stream (network is slow)
+    error = Signal(int, str)  # token, a message fit for a status bar
+
+    # Requests to the audio thread (queued: the host lives there).
+    _open = Signal(int, object, object, float)  # token, RingBuffer, PcmFormat, volume
+    _stop = Signal()
+    _volume = Signal(float)
+    _device = Signal(bytes)
+
+    def __init__(self, device_id: bytes = b"", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
+        self._lock = threading.Lock()
+        self._device_id = device_id
+        self._token = 0
+        self._volume_value = 1.0
+        self._ring: RingBuffer | None = None
+        self._thread = QThread()
+        self._thread.setObjectName("voicedesk-audio")
+        self._host = SinkHost(device_id)
+        self._host.moveToThread(self._thread)
+        queued = Qt.ConnectionType.QueuedConnection
+        self._open.connect(self._host.open, queued)
+        self._stop.connect(self._host.stop, queued)
+        self._volume.connect(self._host.set_volume, queued)
+        self._device.connect(self._host.set_device, queued)
+        self._host.started.connect(self.started)
+        self._host.finished.connect(self.finished)
+        self._host.waiting.connect(self.waiting)
+        self._host.error.connect(self.error)
+        self._thread.finished.connect(self._host.deleteLater)
+        self._thread.start()
+
+    # --- any thread -------------------------------------------------------------------------
+
+    def format_for(self, source: PcmFormat) -> PcmFormat:
+        """The s16 format to decode `source` into: itself when the device takes it."""
+        with self._lock:
+            device_id = self._device_id
+        return format_for_device(device_by_id(device_id), source)
+
+    def begin(self, fmt: PcmFormat) -> int:
+        """Open the sink for a new stream in `fmt` (silence until data comes); its token."""
+        ring = RingBuffer(int(fmt.bytes_for(BUFFER_SECONDS)))
+        with self._lock:
+            if self._ring is not None:
+                self._ring.reset()
+            self._ring = ring
+            self._token += 1
+            token = self._token
+            volume = self._volume_value
+        self._open.emit(token, ring, fmt, volume)
+        return token
+
+    def write(self, token: int, pcm: bytes, cancel: threading.Event | None = None) -> bool:
+        """Queue PCM for stream `token`; waits while the buffer is full. False if stopped."""
+        ring = self._current(token)
+        return ring is not None and ring.write(pcm, cancel)
+
+    def end(self, token: int) -> None:
+        """Stream `token` has no more data: `finished` follows once it has all played."""
+        ring = self._current(token)
+        if ring is not None:
+            ring.end()
+
+    def stop(self) -> None:
+        """Silence now: drop what is buffered and close the sink. No `finished` follows."""
+        with self._lock:
+            ring, self._ring = self._ring, None
+            self._token += 1  # anything still written for the old stream is refused
+        if ring is not None:
+            ring.reset()  # the audio thread hands out nothing more of it, even before _stop runs
+        self._stop.emit()
+
+    def set_volume(self, volume: float) -> None:
+        """Linear gain 0.0-1.0, applied at once and kept for later streams."""
+        volume = min(1.0, max(0.0, float(volume)))
+        with self._lock:
+            self._volume_value = volume
+        self._volume.emit(volume)
+
+    def set_device(self, device_id: bytes) -> None:
+        """Play on the output with this QAudioDevice id (b"" = the system default)."""
+        with self._lock:
+            self._device_id = bytes(device_id)
+        self._device.emit(bytes(device_id))
+
+    @property
+    def volume(self) -> float:
+        with self._lock:
+            return self._volume_value
+
+    def shutdown(self) -> None:
+        """Silence and join the audio thread (call from closeEvent; idempotent)."""
+        if self._thread.isRunning():
+            self.stop()
+            self._thread.quit()
+            self._thread.wait()
+
+    def _current(self, token: int) -> RingBuffer | None:
+        with self._lock:
+            return self._ring if token == self._token else None

@@ -1,0 +1,181 @@
+"""The QAudioSink itself, owned by the audio thread (see `player` for the thread-safe face)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QIODevice, QObject, Qt, Signal, Slot
+from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices
+
+from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.pcm_source import PcmSource
+from voicedesk.audio.ring_buffer import RingBuffer
+from voicedesk.engines.base import NoOutputDeviceError
+
+log = logging.getLogger(__name__)
+
+# The sink's own buffer. The first sample waits behind the silence it holds, so smaller is
+# sooner; but the sink is fed by Python code that must win the GIL once per buffer, and with
+# another busy Python thread 512 bytes at 44.1 kHz mono (5.8 ms) under-ran every few periods
+# on a 2-core machine, while 2048 (23 ms) never did and was heard 35 ms after hand-over.
+SINK_BUFFER_SECONDS = 0.0232
+_SINK_BUFFER_MIN = 2048
+_FAILED = (QAudio.Error.OpenError, QAudio.Error.IOError, QAudio.Error.FatalError)
+
+
+def device_by_id(device_id: bytes) -> QAudioDevice:
+    """The output with this id, else the system default (a null device if there is none)."""
+    if device_id:
+        for device in QMediaDevices.audioOutputs():
+            if bytes(device.id().data()) == device_id:
+                return device
+    return QMediaDevices.defaultAudioOutput()
+
+
+def _qformat(fmt: PcmFormat) -> QAudioFormat:
+    qfmt = QAudioFormat()
+    qfmt.setSampleRate(fmt.sample_rate)
+    qfmt.setChannelCount(fmt.channels)
+    qfmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+    return qfmt
+
+
+def format_for_device(device: QAudioDevice, source: PcmFormat) -> PcmFormat:
+    """`source` if the device plays it as s16; else the nearest it does (its preferred one)."""
+    if device.isNull() or device.isFormatSupported(_qformat(source)):
+        return source
+    preferred = device.preferredFormat()
+    for candidate in (
+        PcmFormat(source.sample_rate, preferred.channelCount()),
+        PcmFormat(preferred.sampleRate(), source.channels),
+        PcmFormat(preferred.sampleRate(), preferred.channelCount()),
+    ):
+        if device.isFormatSupported(_qformat(candidate)):
+            return candidate
+    return PcmFormat(preferred.sampleRate(), preferred.channelCount())
+
+
+class SinkHost(QObject):
+    started = Signal(int, float)
+    finished = Signal(int, float)
+    waiting = Signal(int, bool)
+    error = Signal(int, str)
+
+    def __init__(self, device_id: bytes = b"") -> None:
+        super().__init__()
+        self._device_id = device_id
+        self._media: QMediaDevices | None = None
+        self._sink: QAudioSink | None = None
+        self._source: PcmSource | None = None
+        self._format: PcmFormat | None = None
+        self._token = 0
+        self._volume = 1.0
+
+    @Slot(int, object, object, float)
+    def open(self, token: int, ring: RingBuffer, fmt: PcmFormat, volume: float) -> None:
+        self._close()
+        if self._media is None:
+            # Created here, on the audio thread, so its signal is delivered here.
+            self._media = QMediaDevices(self)
+            self._media.audioOutputsChanged.connect(self._outputs_changed)
+        self._token, self._format, self._volume = token, fmt, volume
+        source = PcmSource(ring, fmt, self._played_usecs, self)
+        source.first_sample.connect(self._first_sample)
+        source.waiting.connect(self._waiting)
+        # Queued: it is emitted from inside the sink's read, where closing the sink can't be.
+        source.played_out.connect(self._played_out, Qt.ConnectionType.QueuedConnection)
+        source.open(QIODevice.OpenModeFlag.ReadOnly | QIODevice.OpenModeFlag.Unbuffered)
+        self._source = source
+        self._start_sink()
+
+    @Slot()
+    def stop(self) -> None:
+        self._close()
+
+    @Slot(float)
+    def set_volume(self, volume: float) -> None:
+        self._volume = volume
+        if self._sink is not None:
+            self._sink.setVolume(volume)
+
+    @Slot(bytes)
+    def set_device(self, device_id: bytes) -> None:
+        if device_id != self._device_id:
+            self._device_id = device_id
+            self._rebuild()
+
+    @Slot()
+    def _outputs_changed(self) -> None:
+        # The chosen device may be gone, or (following the default) the default moved.
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Move a playing stream onto the current device; what's in the ring carries on."""
+        if self._sink is None or self._source is None:
+            return
+        old, self._sink = self._sink, None
+        old.stateChanged.disconnect(self._state_changed)
+        old.reset()
+        old.deleteLater()
+        self._start_sink()
+
+    def _start_sink(self) -> None:
+        assert self._source is not None and self._format is not None
+        device = device_by_id(self._device_id)
+        if device.isNull():
+            self._fail(NoOutputDeviceError().message)
+            return
+        qfmt = _qformat(self._format)
+        if not device.isFormatSupported(qfmt):
+            self._fail(f"The audio output “{device.description()}” can't play this sound format.")
+            return
+        sink = QAudioSink(device, qfmt, self)
+        # setBufferSize only counts before start().
+        sink.setBufferSize(max(_SINK_BUFFER_MIN, self._format.bytes_for(SINK_BUFFER_SECONDS)))
+        sink.setVolume(self._volume)
+        sink.stateChanged.connect(self._state_changed)
+        self._sink = sink
+        sink.start(self._source)
+
+    @Slot(float)
+    def _first_sample(self, when: float) -> None:
+        self.started.emit(self._token, when)
+
+    @Slot(bool)
+    def _waiting(self, waiting: bool) -> None:
+        self.waiting.emit(self._token, waiting)
+
+    def _played_usecs(self) -> int:
+        # A rebuilt sink counts from zero; this is only used to compare with the stream's end,
+        # and a rebuild mid-stream at worst ends the stream through the source's fallback.
+        return self._sink.processedUSecs() if self._sink is not None else 0
+
+    @Slot()
+    def _played_out(self) -> None:
+        if self._sink is None:
+            return
+        token = self._token
+        self._close()
+        self.finished.emit(token, time.monotonic())
+
+    @Slot(QAudio.State)
+    def _state_changed(self, state: QAudio.State) -> None:
+        if self._sink is not None and self._sink.error() in _FAILED:
+            self._fail("The audio output failed (it may have been unplugged or taken over).")
+
+    def _fail(self, message: str) -> None:
+        token = self._token
+        self._close()
+        self.error.emit(token, message)
+
+    def _close(self) -> None:
+        sink, self._sink = self._sink, None
+        source, self._source = self._source, None
+        if sink is not None:
+            sink.stateChanged.disconnect(self._state_changed)
+            sink.reset()  # drops what it holds at once: Stop means silence now
+            sink.deleteLater()
+        if source is not None:
+            source.close()
+            source.deleteLater()
