@@ -20,9 +20,11 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 log = logging.getLogger(__name__)
 
-# X11 auto-repeat reaches pynput as release+press pairs a few ms apart; a release is trusted
-# only when no press follows within this window.
-GLOBAL_RELEASE_DEBOUNCE_MS = 40
+# Auto-repeat can arrive as release+press pairs a few ms apart: always for pynput on X11, and
+# for Qt's own key events where the X server lacks detectable auto-repeat (seen under Xvfb:
+# pairs 3 ms apart, not flagged isAutoRepeat). A key release is trusted only when no press
+# follows within this window; the button's release (a mouse) is taken at once.
+RELEASE_DEBOUNCE_MS = 30
 _GLOBAL_PLATFORMS = {"xcb", "windows", "cocoa"}
 
 
@@ -108,7 +110,7 @@ class PushToTalkKey(QObject):
         self.note = ""
         self._release_timer = QTimer(self)
         self._release_timer.setSingleShot(True)
-        self._release_timer.setInterval(GLOBAL_RELEASE_DEBOUNCE_MS)
+        self._release_timer.setInterval(RELEASE_DEBOUNCE_MS)
         self._release_timer.timeout.connect(self._release)
         app = QApplication.instance()
         assert app is not None
@@ -187,13 +189,20 @@ class PushToTalkKey(QObject):
         self._release_timer.stop()
         self._release()
 
+    def _window_has_keys(self) -> bool:
+        # While we are active the window sees the key itself, with reliable auto-repeat
+        # flags; pynput's copies arrive later from another thread, and a stale repeat
+        # landing after the release would start a second recording.
+        return QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
+
     @Slot()
     def _global_down(self) -> None:
-        self.press()
+        if not self._window_has_keys():
+            self.press()
 
     @Slot()
     def _global_up(self) -> None:
-        if self._down:
+        if self._down and not self._window_has_keys():
             self._release_timer.start()
 
     @Slot(Qt.ApplicationState)
@@ -217,8 +226,8 @@ class PushToTalkKey(QObject):
         if not event.isAutoRepeat():
             if kind == QEvent.Type.KeyPress:
                 self.press()
-            else:
-                self.release()
+            elif self._down:
+                self._release_timer.start()
         return True
 
     def _in_window(self, watched: QObject) -> bool:
