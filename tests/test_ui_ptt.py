@@ -79,3 +79,24 @@ def test_microphone_error_shows_a_message(window, qtbot):
     window.ptt.press()
     assert "No microphone" in window.banner.text
     assert not window.ptt.is_down
+
+
+def test_release_press_pairs_are_one_hold(window, qtbot):
+    """X servers without detectable auto-repeat send release+press pairs while a key is held."""
+    box = window.panel.box
+    QApplication.sendEvent(box, key(QEvent.Type.KeyPress, Qt.Key.Key_F9))
+    for _ in range(3):
+        QApplication.sendEvent(box, key(QEvent.Type.KeyRelease, Qt.Key.Key_F9))
+        QApplication.sendEvent(box, key(QEvent.Type.KeyPress, Qt.Key.Key_F9))
+    assert window.recorder.starts == 1
+    with qtbot.waitSignal(window.ptt.released, timeout=2000):
+        QApplication.sendEvent(box, key(QEvent.Type.KeyRelease, Qt.Key.Key_F9))
+    assert window.recorder.starts == 1
+    assert not window.recorder.recording
+
+
+def test_other_keys_pass_through(window, qtbot):
+    qtbot.keyClicks(window.panel.box, "abc")
+    QApplication.sendEvent(window.panel.box, key(QEvent.Type.KeyPress, Qt.Key.Key_F8))
+    assert window.recorder.starts == 0
+    assert window.panel.text == "abc"
