@@ -1,0 +1,1 @@
+"""QThread workers and the GUI-facing objects that drive them."""

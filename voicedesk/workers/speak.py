@@ -1,0 +1,112 @@
+"""Speaking: engine → decoder → player, on a worker thread; `Speaker` is the GUI's handle.
+
+One `SpeakWorker` per utterance, moved to its own QThread with the canonical wiring
+(started→run, done→quit, done→deleteLater, thread finished→deleteLater). The worker downloads
+and decodes as fast as the network allows (faster than real time), filling the Player's ring
+buffer; the Player's audio thread plays it. Cancellation is a `CancelToken`: setting it shuts
+the HTTP response down at once (the engine registers that), which ends the worker's loop and
+frees the API slot, while `Player.stop()` silences the sink.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from voicedesk.audio.decoder import make_decoder
+from voicedesk.audio.latency import LatencyMarks
+from voicedesk.audio.leading_silence import LeadingSilenceTrimmer
+from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.player import Player
+from voicedesk.cancel import CancelToken
+from voicedesk.engines.base import Cancelled, SpeechEngine, VoiceDeskError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    uid: int
+    text: str
+    voice_id: str | None = None
+
+
+class SpeakWorker(QObject):
+    """Streams one utterance into the player. Lives on its own QThread for one `run`."""
+
+    first_byte = Signal(int, float)  # uid, monotonic time
+    streamed = Signal(int, object)  # uid, LatencyMarks: everything was decoded and queued
+    failed = Signal(int, str, bool)  # uid, message, whether some audio was queued before
+    done = Signal()
+
+    def __init__(
+        self,
+        utterance: Utterance,
+        engine: SpeechEngine,
+        player: Player,
+        token: int,
+        fmt: PcmFormat,
+        cancel: CancelToken,
+    ) -> None:
+        super().__init__()
+        self._utterance = utterance
+        self._engine = engine
+        self._player = player
+        self._token = token
+        self._format = fmt
+        self._cancel = cancel
+        self._queued = False  # some audio reached the player
+
+    @Slot()
+    def run(self) -> None:
+        uid = self._utterance.uid
+        try:
+            self.streamed.emit(uid, self._stream())
+        except Cancelled:
+            pass
+        except VoiceDeskError as error:
+            self.failed.emit(uid, error.message, self._queued)
+        except Exception as error:  # a bug must not end the thread silently
+            log.exception("speaking failed")
+            self.failed.emit(uid, f"Speaking failed ({type(error).__name__}).", self._queued)
+        finally:
+            if not self._cancel.is_set():
+                # Whatever arrived plays out; the player's `finished` follows.
+                self._player.end(self._token)
+            self.done.emit()
+
+    def _stream(self) -> LatencyMarks:
+        decoder = make_decoder(self._engine.speech_format, self._format)
+        trimmer = LeadingSilenceTrimmer(self._format)
+        marks = LatencyMarks(request_sent=time.monotonic())
+        chunks = self._engine.stream_speech(
+            self._utterance.text, self._utterance.voice_id, cancel=self._cancel
+        )
+        try:
+            for chunk in chunks:
+                if marks.first_byte is None:
+                    marks = marks.with_marks(first_byte=time.monotonic())
+                    self.first_byte.emit(self._utterance.uid, marks.first_byte)
+                if self._write(trimmer.feed(decoder.feed(chunk))) and marks.first_pcm is None:
+                    marks = marks.with_marks(first_pcm=time.monotonic())
+        except VoiceDeskError as error:
+            if not isinstance(error, Cancelled):
+                self._write(trimmer.feed(decoder.flush()))  # a cut stream plays what arrived
+            raise
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # ends the request and frees its API slot now, not at GC
+        self._write(trimmer.feed(decoder.flush()))
+        return marks
+
+    def _write(self, pcm: bytes) -> bool:
+        if not pcm:
+            return False
+        if not self._player.write(self._token, pcm, self._cancel):
+            raise Cancelled()
+        self._queued = True
+        return True

@@ -1,0 +1,199 @@
+"""Speaker: the GUI's one handle on speaking (queue, stop, engine, volume, output device).
+
+Lives on the GUI thread; every call returns at once. Utterances play one after another; each
+gets an id from `speak`, and every signal names the id it is about.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from voicedesk.audio.latency import LatencyMarks
+from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.player import Player
+from voicedesk.cancel import CancelToken
+from voicedesk.engines.base import EmptyTextError, SpeechEngine
+from voicedesk.workers.speak import SpeakWorker, Utterance
+
+# What `progress` reports.
+REQUESTING = "requesting"  # asked the engine, nothing heard yet
+PLAYING = "playing"
+BUFFERING = "buffering"  # the network is behind playback: waiting for more audio
+
+
+class Speaker(QObject):
+    utterance_started = Signal(int)  # the first sample went to the audio device
+    utterance_finished = Signal(int)  # the last sample was played
+    utterance_failed = Signal(int, str)  # a message fit for a status bar (after what played)
+    progress = Signal(int, str)  # REQUESTING, PLAYING or BUFFERING
+    latency = Signal(int, object)  # LatencyMarks, once the utterance has finished
+    idle = Signal()  # nothing is playing or queued any more
+
+    def __init__(
+        self, engine: SpeechEngine, device_id: bytes = b"", parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._engine = engine
+        self._player = Player(device_id, self)
+        self._player.started.connect(self._started)
+        self._player.finished.connect(self._finished)
+        self._player.waiting.connect(self._waiting)
+        self._player.error.connect(self._player_error)
+        self._ids = itertools.count(1)
+        self._queue: deque[Utterance] = deque()
+        self._current: Utterance | None = None
+        self._token = 0  # the player stream of the current utterance
+        self._cancel: CancelToken | None = None
+        self._marks = LatencyMarks()
+        self._failure: str | None = None  # reported once what arrived has played
+        # Running threads and their workers: Python must hold the workers (they have no Qt
+        # parent once moved to a thread) until their thread has finished.
+        self._threads: dict[QThread, SpeakWorker] = {}
+
+    # --- the GUI's API ----------------------------------------------------------------------
+
+    def speak(self, text: str, voice_id: str | None = None) -> int:
+        """Queue `text`; its id. Raises EmptyTextError for blank text."""
+        if not text.strip():
+            raise EmptyTextError()
+        utterance = Utterance(next(self._ids), text, voice_id)
+        self._queue.append(utterance)
+        if self._current is None:
+            self._next()
+        return utterance.uid
+
+    def stop(self) -> None:
+        """Silence now, drop the queue, end the request (its API slot frees at once)."""
+        busy = self.is_busy()
+        self._queue.clear()
+        self._end_current()
+        if busy:
+            self.idle.emit()
+
+    def set_engine(self, engine: SpeechEngine) -> None:
+        """Use `engine` from the next utterance on (the current one finishes as it is)."""
+        self._engine = engine
+
+    def set_volume(self, volume: float) -> None:
+        self._player.set_volume(volume)
+
+    def set_output_device(self, device_id: bytes) -> None:
+        """A QAudioDevice id (b"" follows the system default); a playing stream moves over."""
+        self._player.set_device(device_id)
+
+    def is_busy(self) -> bool:
+        return self._current is not None or bool(self._queue)
+
+    @property
+    def player(self) -> Player:
+        return self._player
+
+    def shutdown(self) -> None:
+        """Cancel everything and join every thread (for closeEvent). Never terminates."""
+        self.stop()
+        for thread in list(self._threads):
+            thread.quit()
+            thread.wait()
+        self._player.shutdown()
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _next(self) -> None:
+        if not self._queue:
+            self._current = None
+            self.idle.emit()
+            return
+        utterance = self._current = self._queue.popleft()
+        self._failure = None
+        self._marks = LatencyMarks()
+        engine = self._engine
+        source = PcmFormat(engine.speech_format.sample_rate, engine.speech_format.channels)
+        fmt = self._player.format_for(source)
+        # The sink opens now, before the request: it is warm when the first byte arrives.
+        self._token = self._player.begin(fmt)
+        self._cancel = CancelToken()
+        worker = SpeakWorker(utterance, engine, self._player, self._token, fmt, self._cancel)
+        thread = QThread(self)
+        thread.setObjectName(f"voicedesk-speak-{utterance.uid}")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.streamed.connect(self._streamed)
+        worker.failed.connect(self._failed)
+        worker.done.connect(thread.quit)
+        worker.done.connect(worker.deleteLater)
+        thread.finished.connect(self._thread_finished)
+        self._threads[thread] = worker
+        self.progress.emit(utterance.uid, REQUESTING)
+        thread.start()
+
+    def _end_current(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self._cancel = None
+        if self._current is not None:
+            self._player.stop()
+            self._current = None
+
+    def _is_current(self, uid: int) -> bool:
+        return self._current is not None and self._current.uid == uid
+
+    @Slot()
+    def _thread_finished(self) -> None:
+        thread = self.sender()
+        if isinstance(thread, QThread) and thread in self._threads:
+            del self._threads[thread]
+            thread.deleteLater()
+
+    @Slot(int, object)
+    def _streamed(self, uid: int, marks: LatencyMarks) -> None:
+        if self._is_current(uid):
+            # The worker's marks, plus first_sample if the player already reported it.
+            started = self._marks.first_sample
+            self._marks = marks if started is None else marks.with_marks(first_sample=started)
+
+    @Slot(int, str, bool)
+    def _failed(self, uid: int, message: str, played_some: bool) -> None:
+        if not self._is_current(uid):
+            return
+        self._failure = message
+        # With nothing to play, the player finishes at once and the failure is reported then.
+
+    @Slot(int, float)
+    def _started(self, token: int, when: float) -> None:
+        if token == self._token and self._current is not None:
+            self._marks = self._marks.with_marks(first_sample=when)
+            self.utterance_started.emit(self._current.uid)
+            self.progress.emit(self._current.uid, PLAYING)
+
+    @Slot(int, bool)
+    def _waiting(self, token: int, waiting: bool) -> None:
+        if token == self._token and self._current is not None:
+            self.progress.emit(self._current.uid, BUFFERING if waiting else PLAYING)
+
+    @Slot(int, float)
+    def _finished(self, token: int, when: float) -> None:
+        if token != self._token or self._current is None:
+            return
+        uid = self._current.uid
+        self._marks = self._marks.with_marks(last_played=when)
+        self._cancel = None
+        self._current = None
+        if self._failure is None:
+            self.latency.emit(uid, self._marks)
+            self.utterance_finished.emit(uid)
+        else:
+            self.utterance_failed.emit(uid, self._failure)
+        self._next()
+
+    @Slot(int, str)
+    def _player_error(self, token: int, message: str) -> None:
+        if token != self._token or self._current is None:
+            return
+        uid = self._current.uid
+        self._queue.clear()
+        self._end_current()
+        self.utterance_failed.emit(uid, message)
+        self.idle.emit()
