@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,24 +29,40 @@ RATE = 16_000
 
 
 @contextmanager
-def recording_starts(pulse: PulseServer) -> Iterator[subprocess.Popen[str]]:
-    """`pactl subscribe`: the `with` body starts the recorder; on exit, wait until it records.
+def watching_the_microphone(pulse: PulseServer) -> Iterator[Callable[[int], None]]:
+    """`pactl subscribe` from the start of the `with`; yields `wait_for(pid)`, which returns
+    once process `pid` has connected a recording stream to the server (event-driven).
 
-    A new source-output is the recorder's stream connecting to the microphone: from then on
-    what is played into it is captured. Event-driven, no polling.
+    Other recorders (the `parec` that checks what the microphone heard) come and go too:
+    each new stream is looked up to see whose it is.
     """
+    env = {**os.environ, **pulse.env}
     watcher = subprocess.Popen(
-        ["pactl", "subscribe"], env={**os.environ, **pulse.env},
+        ["pactl", "subscribe"], env=env,
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
     )  # fmt: skip
     assert watcher.stdout is not None
+    events = watcher.stdout
+
+    def owner(index: str) -> str | None:
+        listing = subprocess.run(
+            ["pactl", "list", "source-outputs"], env=env, capture_output=True, text=True
+        ).stdout
+        for block in listing.split("\n\n"):
+            if block.startswith(f"Source Output #{index}\n"):
+                found = re.search(r'application\.process\.id = "(\d+)"', block)
+                return found[1] if found else None
+        return None
+
+    def wait_for(pid: int) -> None:
+        for line in events:
+            found = re.search(r"'new' on source-output #(\d+)", line)
+            if found and owner(found[1]) == str(pid):
+                return
+        pytest.fail(f"process {pid} never connected to the microphone")
+
     try:
-        yield watcher
-        for line in watcher.stdout:
-            if "'new' on source-output" in line:
-                break
-        else:
-            pytest.fail("the recorder never connected to the microphone")
+        yield wait_for
     finally:
         watcher.terminate()
         watcher.wait(5)
@@ -58,16 +75,23 @@ def test_listen_prints_the_transcript_of_what_was_said(
 ) -> None:
     emulator.configure(transcript="the quick brown fox jumps over the lazy dog")
     env = cli_env(tmp_path, TEST_API_KEY, emulator.base_url)
-    clip = espeak_pcm("The quick brown fox jumps over the lazy dog.")
+    # The stream is created a moment before it runs: a lead-in keeps that moment silent.
+    clip = espeak_pcm("The quick brown fox jumps over the lazy dog.", lead_seconds=0.5)
     sent_before = 0
 
     def take() -> bytes:
         nonlocal sent_before
-        with recording_starts(live_mic):
+        with watching_the_microphone(live_mic) as wait_for_recording:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "voicedesk", "listen"], env=env, cwd=REPO,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
+            try:
+                wait_for_recording(proc.pid)
+            except BaseException:
+                proc.kill()
+                proc.wait(5)
+                raise
         try:
             play_and_wait(live_mic, clip)
             out, err = proc.communicate("\n", timeout=30)  # Enter stops the recording

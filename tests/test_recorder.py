@@ -35,9 +35,10 @@ pytestmark = pytest.mark.timeout(30)
 # -- helpers shared with the worker and CLI tests ---------------------------------------
 
 
-def espeak_pcm(text: str, pad_seconds: float = 0.5) -> bytes:
+def espeak_pcm(text: str, pad_seconds: float = 0.5, lead_seconds: float = 0.0) -> bytes:
     """espeak-ng speech as 16 kHz mono s16le, made in memory, with `pad_seconds` of silence
-    after it (so the tail has reached the recorder when the player exits)."""
+    after it (so the tail has reached the recorder when the player exits) and `lead_seconds`
+    before it."""
     wav = subprocess.run(
         ["espeak-ng", "--stdout", text], capture_output=True, check=True, timeout=20
     ).stdout
@@ -48,7 +49,8 @@ def espeak_pcm(text: str, pad_seconds: float = 0.5) -> bytes:
     speech = np.interp(times, np.arange(source.size), source.astype(np.float32))
     speech = speech[: np.flatnonzero(np.abs(speech) > 100)[-1] + 1]  # espeak's own 0.3 s tail
     pad = np.zeros(int(pad_seconds * RATE), dtype=np.float32)
-    return np.concatenate([speech, pad]).astype("<i2").tobytes()
+    lead = np.zeros(int(lead_seconds * RATE), dtype=np.float32)
+    return np.concatenate([lead, speech, pad]).astype("<i2").tobytes()
 
 
 def similarity(recorded: bytes, played: bytes) -> float:

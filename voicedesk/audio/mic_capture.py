@@ -88,6 +88,8 @@ class MicCapture:
         #: Seconds from `start()` to the first block of audio reaching the buffer (a measure,
         #: for benchmarks and logs).
         self.first_block_delay: float | None = None
+        #: Callbacks that reported an input overflow (PortAudio dropped audio).
+        self.overflows = 0
         self._started_at = 0.0
 
     # -- state ---------------------------------------------------------------------------
@@ -266,6 +268,8 @@ class MicCapture:
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio's thread: no allocation beyond the append, no logging, no blocking calls.
+        if status:
+            self.overflows += 1  # audio was dropped before it reached us (a starved thread)
         samples = np.frombuffer(indata, dtype="<i2")
         data: Any = indata
         if self._resampler is not None:
