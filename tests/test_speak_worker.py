@@ -14,7 +14,7 @@ from tests.emulator.audio import encode_mp3, tone
 from tests.emulator.config import TEST_API_KEY
 from tests.emulator.faults import Fault
 from tests.emulator.server import Emulator
-from tests.helpers.pulse import OUT_RATE, PulseServer
+from tests.helpers.pulse import OUT_RATE, Capture, PulseServer
 from tests.test_player import dominant_frequency, heard_until, warm_up
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.engines.base import (
@@ -141,6 +141,11 @@ def test_a_cut_stream_plays_what_arrived_then_reports(
     assert abs(len(capture.sound()) / OUT_RATE - 1.0) < 0.1
 
 
+def audio_seconds(capture: Capture) -> float:
+    """Seconds of non-silent samples heard (silence from the sink is exact zeros)."""
+    return np.count_nonzero(np.abs(capture.samples()) > 2 / 32768) / capture.rate
+
+
 # --- end to end: the real ElevenLabsEngine against the emulator ---------------------------------
 
 
@@ -166,10 +171,14 @@ def test_emulator_speech_is_heard_whole(
 ) -> None:
     emulator.faults.always("tts", Fault.slow(chunk_size=chunk_size))
     speaker.set_engine(eleven)
-    heard = speak_and_hear(pulse, speaker, qtbot, TEXT).sound()
-    assert abs(len(heard) / OUT_RATE - TEXT_SECONDS) < 0.05 * TEXT_SECONDS
+    capture = speak_and_hear(pulse, speaker, qtbot, TEXT)
+    # Counted, not measured first-to-last: with 1-byte chunks the in-process emulator and the
+    # SDK share the GIL with us, and the stream can fall behind real time (gaps are allowed;
+    # losing or repeating audio isn't).
+    assert abs(audio_seconds(capture) - TEXT_SECONDS) < 0.05 * TEXT_SECONDS
+    heard = capture.sound()
     voice = emulator.settings.voice(eleven.default_voice_id)
-    expected = voice.frequency if voice else emulator.settings.audio.frequency
+    expected = (voice and voice.frequency) or emulator.settings.audio.frequency
     assert abs(dominant_frequency(heard, OUT_RATE) - expected) < 5
 
 
