@@ -176,6 +176,7 @@ class FakeSoundDevice:
         self.streams: list[FakeStream] = []
         self.closed = 0
         self.reinitialized = 0
+        self.plugged_in: list[dict[str, Any]] = []
 
     def query_devices(self) -> list[dict[str, Any]]:
         return self._devices
@@ -187,7 +188,9 @@ class FakeSoundDevice:
         self.reinitialized += 1
 
     def _initialize(self) -> None:
-        pass
+        # PortAudio re-enumerates: whatever was plugged in meanwhile appears now.
+        self._devices += self.plugged_in
+        self.plugged_in = []
 
 
 # -- the real virtual microphone ----------------------------------------------------------
@@ -357,6 +360,16 @@ def test_device_chosen_by_name_or_default() -> None:
     assert mic_devices.choose_input("mic 2", fake).index == 2
     assert mic_devices.choose_input("unplugged headset", fake).index == 0
     assert mic_devices.choose_input(None, fake).is_default
+
+
+def test_a_device_plugged_in_since_start_is_found() -> None:
+    fake = FakeSoundDevice(devices=1)
+    headset = {"index": 1, "name": "USB headset", "max_input_channels": 1}
+    fake.plugged_in.append({**headset, "default_samplerate": 48_000.0})
+    assert mic_devices.choose_input("headset", fake).name == "USB headset"
+    assert fake.reinitialized == 1
+    assert mic_devices.choose_input("headset", fake).index == 1
+    assert fake.reinitialized == 1  # found without re-enumerating again
 
 
 def test_resamples_when_the_device_has_no_16k() -> None:

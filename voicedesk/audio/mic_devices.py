@@ -99,20 +99,29 @@ def _default_input_index(sd: SoundDevice) -> int:
 def choose_input(name: str | None, sd: SoundDevice) -> InputDevice:
     """The device called `name` (exactly, else the first whose name contains it), else the default.
 
-    A chosen device that is gone (an unplugged headset) falls back to the default input rather
-    than failing: losing what the user is about to say is worse than using another microphone.
+    PortAudio's list is as old as its last enumeration, so a device that is missing (plugged
+    in since, or no device at all) triggers one re-enumeration (~50 ms) before giving up; the
+    usual case costs nothing. A chosen device that is still gone (an unplugged headset) falls
+    back to the default input rather than failing: losing what the user is about to say is
+    worse than using another microphone.
     """
     devices = list_input_devices(refresh=False, sd=sd)
+    if not devices or (name and not _named(devices, name)):
+        devices = list_input_devices(refresh=True, sd=sd)
     if not devices:
         raise NoInputDeviceError()
     if name:
-        exact = [d for d in devices if d.name == name]
-        partial = [d for d in devices if name.lower() in d.name.lower()]
-        if exact or partial:
-            return (exact or partial)[0]
+        if found := _named(devices, name):
+            return found
         log.warning("input device %r is not connected; using the default input", name)
     defaults = [d for d in devices if d.is_default]
     return (defaults or devices)[0]
+
+
+def _named(devices: list[InputDevice], name: str) -> InputDevice | None:
+    exact = [d for d in devices if d.name == name]
+    partial = [d for d in devices if name.lower() in d.name.lower()]
+    return (exact or partial or [None])[0]
 
 
 # PortAudio error codes (portaudio.h, PaErrorCode) that tell "no such device" from "can't open".
