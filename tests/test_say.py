@@ -1,0 +1,81 @@
+"""`voicedesk say` end to end: the CLI process against the emulator, heard at the monitor."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.emulator.config import TEST_API_KEY
+from tests.emulator.faults import Fault
+from tests.emulator.server import Emulator
+from tests.helpers.pulse import OUT_RATE, PulseServer
+from voicedesk.engines.base import EmptyTextError, StreamInterruptedError
+
+pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]
+
+TEXT = "Hello from the command line."  # 60 ms of tone a character
+
+
+def say(emulator: Emulator, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ELEVENLABS_API_KEY": TEST_API_KEY,
+        "ELEVENLABS_BASE_URL": emulator.base_url,
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "voicedesk", "say", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=45,
+    )
+
+
+def heard_seconds(samples: np.ndarray) -> float:
+    return np.count_nonzero(np.abs(samples) > 2 / 32768) / OUT_RATE
+
+
+def test_speaks_and_exits_0_after_the_last_sample(pulse: PulseServer, emulator: Emulator) -> None:
+    with pulse.record_output() as capture:
+        result = say(emulator, TEXT, "--stats")
+        heard_at_exit = heard_seconds(capture.samples())
+    assert result.returncode == 0, result.stderr
+    expected = len(TEXT) * 0.06
+    # Everything had been played (and heard, give or take the monitor's lag) by the exit.
+    assert abs(heard_at_exit - expected) < 0.05 * expected
+    stats = json.loads(result.stderr.strip().splitlines()[-1])
+    marks = ["request_sent", "first_byte", "first_pcm", "first_sample", "last_played"]
+    assert [stats[m] for m in marks] == sorted(stats[m] for m in marks)
+
+
+def test_reads_stdin(pulse: PulseServer, emulator: Emulator) -> None:
+    with pulse.record_output() as capture:
+        result = say(emulator, "-", stdin=TEXT)
+        assert capture.wait_for_sound(1)
+    assert result.returncode == 0, result.stderr
+    assert emulator.last("tts").json["text"] == TEXT
+
+
+def test_empty_text_is_a_clear_error(emulator: Emulator) -> None:
+    result = say(emulator, stdin="  \n")
+    assert result.returncode != 0
+    assert result.stderr.strip() == f"voicedesk: {EmptyTextError().message}"
+
+
+def test_a_cut_stream_plays_what_arrived_then_fails(pulse: PulseServer, emulator: Emulator) -> None:
+    emulator.faults.always("tts", Fault.cut(after=8000))  # about half a second of audio
+    with pulse.record_output() as capture:
+        result = say(emulator, TEXT * 2)
+        heard = heard_seconds(capture.samples())
+    assert result.returncode != 0
+    assert (
+        result.stderr.strip().splitlines()[-1] == f"voicedesk: {StreamInterruptedError().message}"
+    )
+    assert 0.35 < heard < 0.65
