@@ -383,3 +383,28 @@ def test_resamples_when_the_device_has_no_16k() -> None:
     spectrum = np.abs(np.fft.rfft(pcm))
     assert abs(np.argmax(spectrum) * RATE / pcm.size - 440) < 3
     assert 8_000 < np.abs(pcm[100:-100]).max() < 10_500
+
+
+def test_qt_recorder_says_gently_when_too_short(qtbot: Any) -> None:
+    fake = FakeSoundDevice()
+    fake.signal = np.full(int(0.1 * RATE), 1000, dtype="<i2")
+    recorder = Recorder(sd=fake)
+    assert recorder.start()
+    with qtbot.waitSignal(recorder.error, timeout=1000) as signal:
+        assert recorder.stop() is None
+    assert signal.args == [RecordingTooShortError.default_message]
+    recorder.close()
+
+
+def test_a_microphone_lost_mid_recording_keeps_what_was_said(qtbot: Any) -> None:
+    fake = FakeSoundDevice()
+    fake.signal = (np.sin(np.arange(RATE) / 3) * 8000).astype("<i2")
+    recorder = Recorder(sd=fake)
+    assert recorder.start()  # one second arrives...
+    stream = fake.streams[-1]
+    with qtbot.waitSignal(recorder.error, timeout=2000) as signal:
+        stream.kwargs["finished_callback"]()  # ...then the device vanishes
+    assert "unplugged" in signal.args[0]
+    pcm = recorder.stop()  # key up still hands on the audio so far
+    assert pcm is not None and len(pcm) == 2 * RATE
+    assert fake.closed == 1
