@@ -108,3 +108,12 @@ def test_speak_clipboard(window, qtbot):
     QGuiApplication.clipboard().setText("From the clipboard.")
     window.speak_clipboard()
     assert window.speaker.calls[-1].text == "From the clipboard."
+
+
+def test_stopped_utterances_say_nothing_later(window, qtbot):
+    uid = window.speak("Stop me before I start.")
+    window.stop()
+    window.speaker.started.emit(uid)
+    window.speaker.failed.emit(uid, "Stopped.")
+    assert not window.banner.isVisible()
+    assert not window.panel.stop_button.isEnabled()

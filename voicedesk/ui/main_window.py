@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self._keyring_ok = keyring_ok
         self._utterances: dict[int, str] = {}
         self._fallback_ids: set[int] = set()
+        self._previews: set[int] = set()
         self._engines: list[SpeechEngine] = []
         self._engine: SpeechEngine | None = None
         self._offline: SpeechEngine | None = None
@@ -287,7 +288,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def stop(self) -> None:
+        """Stop what plays and drop the queue (late signals for them are then ignored)."""
         self.speaker.stop()
+        self._utterances.clear()
+        self._previews.clear()
         self.panel.show_idle()
 
     @Slot()
@@ -296,16 +300,22 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _preview(self, voice_id: str, text: str) -> None:
-        self.speaker.speak(text, voice_id)
+        self._previews.add(self.speaker.speak(text, voice_id))
 
     @Slot(int)
     def _started(self, uid: int) -> None:
-        text = self._utterances.get(uid, "")
-        count = max(1, len(split_text(text))) if text else 1
-        self.panel.show_playing(text or "voice preview", 1, count)
+        if uid in self._previews:
+            self.panel.show_playing("Voice preview", 1, 1)
+            return
+        if uid not in self._utterances:
+            return  # stopped before it began
+        text = self._utterances[uid]
+        self.panel.show_playing(text, 1, max(1, len(split_text(text))))
 
     @Slot(int, int, int)
     def _progress(self, uid: int, piece: int, count: int) -> None:
+        if uid not in self._utterances:
+            return
         pieces = split_text(self._utterances.get(uid, ""))
         # Our own split mirrors the speaker's; if the two disagree, show the whole text.
         text = pieces[piece - 1].text if 0 < piece <= len(pieces) else self._utterances.get(uid, "")
@@ -313,6 +323,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _finished(self, uid: int) -> None:
+        self._previews.discard(uid)
         self._utterances.pop(uid, None)
         self._end_fallback(uid)
         if not self._utterances:
@@ -321,6 +332,10 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def _failed(self, uid: int, message: str) -> None:
+        was_preview = uid in self._previews
+        self._previews.discard(uid)
+        if not (was_preview or uid in self._utterances or uid in self._fallback_ids):
+            return  # stopped by the user: no error to show
         text = self._utterances.pop(uid, "")
         if not self._utterances:
             self.panel.show_idle()
