@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # onnxruntime (the offline voice) writes a telemetry database under ~/.cache unless told
+    # not to, before anything could import it: https://github.com/microsoft/onnxruntime/pull/27379
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     args = build_parser().parse_args(argv)
     command = args.command or "gui"
     module = importlib.import_module(f"voicedesk.commands.{command}")
