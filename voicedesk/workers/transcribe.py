@@ -14,7 +14,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from voicedesk.engines.base import Cancelled, SpeechEngine, VoiceDeskError
 
@@ -98,6 +98,11 @@ class Transcriber(QObject):
         self._worker.finished.connect(self._on_finished)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.start()
+        # A QThread destroyed while running aborts the process: if the owner forgets
+        # `shutdown()`, stop the thread as the application quits anyway.
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -142,8 +147,11 @@ class Transcriber(QObject):
         for job in self._jobs.values():
             job.cancel.set()
 
+    @Slot()
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Cancel, stop the thread and join it (never terminate). True once it has ended."""
+        if self._thread.isFinished():
+            return True
         self.cancel()
         self._thread.quit()
         ended = self._thread.wait(timeout_ms)
