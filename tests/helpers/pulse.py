@@ -195,11 +195,17 @@ class PulseServer:
             proc.wait(5)
             reader.join(5)
 
-    def play_into_mic(self, pcm: bytes, rate: int = MIC_RATE) -> subprocess.Popen[bytes]:
-        """Start playing s16le mono `pcm` into the virtual microphone; returns the player."""
+    def play_into_mic(
+        self, pcm: bytes, rate: int = MIC_RATE, latency_ms: int = 150
+    ) -> subprocess.Popen[bytes]:
+        """Start playing s16le mono `pcm` into the virtual microphone; returns the player.
+
+        A roomy buffer: with a tight one, a busy machine makes the server pad the clip with
+        silence (an under-run), and what the "microphone" hears is no longer the clip.
+        """
         proc = subprocess.Popen(
             ["pacat", "--playback", "--raw", "--format=s16le", f"--rate={rate}", "--channels=1",
-             "--latency-msec=10", f"--device={MIC_SINK}"],
+             f"--latency-msec={latency_ms}", f"--device={MIC_SINK}"],
             env=self._run_env(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
