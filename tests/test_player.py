@@ -57,7 +57,7 @@ def warm_up(pulse: PulseServer, player: Player, qtbot: QtBot) -> None:
             player.end(token)
             qtbot.waitSignal(player.finished, timeout=10_000).wait()
             capture.wait_for_silence_after_sound(0.05, 5)
-        clean = clean + 1 if abs(len(capture.sound()) / OUT_RATE - 0.5) < 0.002 else 0
+        clean = clean + 1 if abs(len(capture.sound()) / OUT_RATE - 0.5) < 0.02 else 0
         _warm = clean >= 2
 
 

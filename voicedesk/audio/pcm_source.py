@@ -23,8 +23,9 @@ from voicedesk.audio.ring_buffer import RingBuffer
 # mode (6.4+) only reads from a device that reports something available.
 _ALWAYS_AVAILABLE = 1 << 20
 # processedUSecs is where PulseAudio took the stream to, not what has left the speaker: the
-# server's own latency (more when it resamples) follows. This covers it, so the tail is heard.
-_PLAY_POSITION_MARGIN_SECONDS = 0.05
+# server's own latency follows (more when it resamples, and up to ~60 ms more while a new
+# stream settles). This covers it, so the tail is heard before the sink is closed.
+_PLAY_POSITION_MARGIN_SECONDS = 0.1
 # If a backend's play position never gets there, call it played after this much more silence.
 _PLAYED_OUT_FALLBACK_SECONDS = 0.5
 

@@ -3,8 +3,9 @@
 The sink lives on a dedicated audio thread, pulling from a `PcmSource` over a `RingBuffer`
 that the speaking worker fills: nothing on the GUI thread polls, and a busy GUI can't starve
 the audio. The sink is opened (`begin`) before the first byte is requested, with a small
-buffer, and plays silence until data comes; `started` fires when the first real sample is
-handed to the device, `finished` once the last one has been played (the sink is drained).
+buffer, and plays silence until data comes (or while the network falls behind); `started`
+fires when the first real sample is handed to the device, `finished` once the last one has
+been played.
 
 Methods are safe to call from any thread; signals arrive on the thread that created the
 Player (queued), each carrying the stream token `begin` returned, so a receiver can ignore
@@ -51,6 +52,8 @@ class Player(QObject):
         self._token = 0
         self._volume_value = 1.0
         self._ring: RingBuffer | None = None
+        self._format = PcmFormat(44_100)
+        self._opened = False
         self._thread = QThread()
         self._thread.setObjectName("voicedesk-audio")
         self._host = SinkHost(device_id)
@@ -76,28 +79,39 @@ class Player(QObject):
         return format_for_device(device_by_id(device_id), source)
 
     def begin(self, fmt: PcmFormat) -> int:
-        """Open the sink for a new stream in `fmt` (silence until data comes); its token."""
+        """Open the sink for a new stream in `fmt` (silence until data comes); its token.
+
+        Called before the request is sent, so the sink is running when the first byte lands.
+        (Opening it only with the first PCM was tried: the first sample is heard ~25 ms
+        sooner, but a fresh PulseAudio stream grows its latency at first, so the play position
+        can no longer tell when the last sample was heard, and tails got cut.)
+        """
         ring = RingBuffer(int(fmt.bytes_for(BUFFER_SECONDS)))
         with self._lock:
             if self._ring is not None:
                 self._ring.reset()
             self._ring = ring
+            self._format = fmt
+            self._opened = False
             self._token += 1
             token = self._token
-            volume = self._volume_value
-        self._open.emit(token, ring, fmt, volume)
+        self._open_once(token)
         return token
 
     def write(self, token: int, pcm: bytes, cancel: threading.Event | None = None) -> bool:
         """Queue PCM for stream `token`; waits while the buffer is full. False if stopped."""
         ring = self._current(token)
-        return ring is not None and ring.write(pcm, cancel)
+        if ring is None or not ring.write(pcm, cancel):
+            return False
+        self._open_once(token)
+        return True
 
     def end(self, token: int) -> None:
         """Stream `token` has no more data: `finished` follows once it has all played."""
         ring = self._current(token)
         if ring is not None:
             ring.end()
+            self._open_once(token)  # even with no data at all, so that `finished` comes
 
     def stop(self) -> None:
         """Silence now: drop what is buffered and close the sink. No `finished` follows."""
@@ -132,6 +146,14 @@ class Player(QObject):
             self.stop()
             self._thread.quit()
             self._thread.wait()
+
+    def _open_once(self, token: int) -> None:
+        with self._lock:
+            if token != self._token or self._opened or self._ring is None:
+                return
+            self._opened = True
+            ring, fmt, volume = self._ring, self._format, self._volume_value
+        self._open.emit(token, ring, fmt, volume)
 
     def _current(self, token: int) -> RingBuffer | None:
         with self._lock:

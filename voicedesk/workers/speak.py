@@ -37,6 +37,7 @@ class Utterance:
 class SpeakWorker(QObject):
     """Streams one utterance into the player. Lives on its own QThread for one `run`."""
 
+    opened = Signal(int, int)  # uid, the player stream token (before any audio is written)
     first_byte = Signal(int, float)  # uid, monotonic time
     streamed = Signal(int, object)  # uid, LatencyMarks: everything was decoded and queued
     failed = Signal(int, str, bool)  # uid, message, whether some audio was queued before
@@ -47,16 +48,13 @@ class SpeakWorker(QObject):
         utterance: Utterance,
         engine: SpeechEngine,
         player: Player,
-        token: int,
-        fmt: PcmFormat,
         cancel: CancelToken,
     ) -> None:
         super().__init__()
         self._utterance = utterance
         self._engine = engine
         self._player = player
-        self._token = token
-        self._format = fmt
+        self._token = 0
         self._cancel = cancel
         self._queued = False  # some audio reached the player
 
@@ -73,14 +71,19 @@ class SpeakWorker(QObject):
             log.exception("speaking failed")
             self.failed.emit(uid, f"Speaking failed ({type(error).__name__}).", self._queued)
         finally:
-            if not self._cancel.is_set():
+            if self._token and not self._cancel.is_set():
                 # Whatever arrived plays out; the player's `finished` follows.
                 self._player.end(self._token)
             self.done.emit()
 
     def _stream(self) -> LatencyMarks:
-        decoder = make_decoder(self._engine.speech_format, self._format)
-        trimmer = LeadingSilenceTrimmer(self._format)
+        # Here, not on the GUI thread: the first look at the audio devices can take ~20 ms.
+        speech = self._engine.speech_format
+        fmt = self._player.format_for(PcmFormat(speech.sample_rate, speech.channels))
+        self._token = self._player.begin(fmt)
+        self.opened.emit(self._utterance.uid, self._token)
+        decoder = make_decoder(speech, fmt)
+        trimmer = LeadingSilenceTrimmer(fmt)
         marks = LatencyMarks(request_sent=time.monotonic())
         chunks = self._engine.stream_speech(
             self._utterance.text, self._utterance.voice_id, cancel=self._cancel

@@ -9,10 +9,9 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from voicedesk.audio.latency import LatencyMarks
-from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import EmptyTextError, SpeechEngine
@@ -49,8 +48,9 @@ class Speaker(QObject):
         self._cancel: CancelToken | None = None
         self._marks = LatencyMarks()
         self._failure: str | None = None  # reported once what arrived has played
-        # Running threads and their workers: Python must hold the workers (they have no Qt
-        # parent once moved to a thread) until their thread has finished.
+        # Threads and their workers, owned here (by Python): dropped once the thread has
+        # finished, outside any of their signals. Not deleteLater(): a Python-owned QObject
+        # deleted from C++ is then deleted again by Python, which crashes.
         self._threads: dict[QThread, SpeakWorker] = {}
 
     # --- the GUI's API ----------------------------------------------------------------------
@@ -109,22 +109,18 @@ class Speaker(QObject):
         utterance = self._current = self._queue.popleft()
         self._failure = None
         self._marks = LatencyMarks()
-        engine = self._engine
-        source = PcmFormat(engine.speech_format.sample_rate, engine.speech_format.channels)
-        fmt = self._player.format_for(source)
-        # The sink opens now, before the request: it is warm when the first byte arrives.
-        self._token = self._player.begin(fmt)
+        self._token = 0  # until the worker has opened its player stream
         self._cancel = CancelToken()
-        worker = SpeakWorker(utterance, engine, self._player, self._token, fmt, self._cancel)
-        thread = QThread(self)
+        worker = SpeakWorker(utterance, self._engine, self._player, self._cancel)
+        thread = QThread()
         thread.setObjectName(f"voicedesk-speak-{utterance.uid}")
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
+        worker.opened.connect(self._opened)
         worker.streamed.connect(self._streamed)
         worker.failed.connect(self._failed)
         worker.done.connect(thread.quit)
-        worker.done.connect(worker.deleteLater)
-        thread.finished.connect(self._thread_finished)
+        thread.finished.connect(self._thread_finished, Qt.ConnectionType.QueuedConnection)
         self._threads[thread] = worker
         self.progress.emit(utterance.uid, REQUESTING)
         thread.start()
@@ -142,10 +138,14 @@ class Speaker(QObject):
 
     @Slot()
     def _thread_finished(self) -> None:
-        thread = self.sender()
-        if isinstance(thread, QThread) and thread in self._threads:
+        # Queued, so no signal of the thread is being emitted while it is dropped here.
+        for thread in [t for t in self._threads if t.isFinished()]:
             del self._threads[thread]
-            thread.deleteLater()
+
+    @Slot(int, int)
+    def _opened(self, uid: int, token: int) -> None:
+        if self._is_current(uid):
+            self._token = token
 
     @Slot(int, object)
     def _streamed(self, uid: int, marks: LatencyMarks) -> None:
@@ -159,7 +159,12 @@ class Speaker(QObject):
         if not self._is_current(uid):
             return
         self._failure = message
-        # With nothing to play, the player finishes at once and the failure is reported then.
+        if not self._token:
+            # It failed before it opened a player stream: no `finished` will come.
+            self._current = self._cancel = None
+            self.utterance_failed.emit(uid, message)
+            self._next()
+        # Otherwise what arrived plays out first; `_finished` reports the failure.
 
     @Slot(int, float)
     def _started(self, token: int, when: float) -> None:
