@@ -78,7 +78,6 @@ def speech_pcm(text: str) -> bytes:
 
 
 def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
-    pytest.importorskip("voicedesk.workers.speak", reason="the Speaker has not landed yet")
     ARTIFACTS.mkdir(exist_ok=True)
     env = {
         **os.environ,

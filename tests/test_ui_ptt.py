@@ -49,8 +49,9 @@ def test_hold_to_talk_button(window, qtbot):
 
 def test_ptt_stops_speech_first(window, qtbot):
     window.speak("Talking over me.")
-    window.ptt.press()
-    assert window.speaker.stops == 1
+    with qtbot.waitSignal(window.speaker.idle, timeout=5000):
+        window.ptt.press()
+    assert not window.speaker.is_busy()
     window.ptt.release()
 
 

@@ -1,9 +1,12 @@
-"""Typing and speaking: Ctrl+Enter, Esc, the queue, errors and empty text, dropped files."""
+"""Typing and speaking through the real Speaker, the emulator and the private sound server."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QGuiApplication
+
+from tests.emulator import Fault
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
@@ -14,85 +17,82 @@ def type_text(qtbot, window, text: str) -> None:
     qtbot.keyClicks(window.panel.box, text)
 
 
-def test_ctrl_enter_speaks_the_box_with_the_chosen_voice(window, qtbot):
+def ctrl_enter(qtbot, window) -> None:
+    qtbot.keyClick(window.panel.box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+
+@pytest.mark.audio
+def test_ctrl_enter_speaks_and_is_heard(window, qtbot, emulator, pulse):
     qtbot.waitUntil(lambda: window.picker.combo.isEnabled())
     type_text(qtbot, window, "Hello there.")
-    qtbot.keyClick(window.panel.box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    [call] = window.speaker.calls
-    assert call.text == "Hello there."
-    assert call.voice_id == window.settings.voice_id
+    with pulse.record_output() as heard:
+        with qtbot.waitSignal(window.speaker.utterance_finished, timeout=15000):
+            ctrl_enter(qtbot, window)
+        assert heard.wait_for_sound(5)
+    request = emulator.last("tts")
+    assert request.json["text"] == "Hello there."
+    assert window.settings.voice_id in request.path
     assert window.panel.text == "Hello there."  # the box keeps the text for another go
     assert window.history.entries()[0].text == "Hello there."
+    assert window.status.latency_label.text().startswith("First sound ")
+    assert not window.panel.stop_button.isEnabled()
 
 
-def test_speak_reaches_the_engine(window, qtbot, emulator):
-    """The fake speaker runs the real ElevenLabsEngine: the request is what the emulator sees."""
-    type_text(qtbot, window, "Through the wire.")
-    window.panel.speak_button.click()
-    audio = window.speaker.fetch(window.speaker.calls[0])
-    assert audio[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3") or audio[0] == 0xFF
-    assert "Through the wire." in emulator.last("tts").body.decode()
-
-
-def test_esc_stops(window, qtbot):
-    type_text(qtbot, window, "Stop me.")
-    window.panel.speak_button.click()
-    uid = window.speaker.calls[0].uid
-    window.speaker.started.emit(uid)
+@pytest.mark.emulator(pacing=0.05, chunk_size=512)
+def test_esc_stops(window, qtbot, emulator):
+    type_text(qtbot, window, "A long paced answer that takes a while to arrive. " * 4)
+    with qtbot.waitSignal(window.speaker.utterance_started, timeout=10000):
+        ctrl_enter(qtbot, window)
     assert window.panel.stop_button.isEnabled()
-    qtbot.keyClick(window.panel.box, Qt.Key.Key_Escape)
-    assert window.speaker.stops == 1
+    assert ": A long paced answer" in window.panel.now_playing.text()  # speaking or waiting
+    with qtbot.waitSignal(window.speaker.idle, timeout=5000):
+        qtbot.keyClick(window.panel.box, Qt.Key.Key_Escape)
     assert not window.panel.stop_button.isEnabled()
+    emulator.wait_idle(5)  # the request was ended, not left to run
+    assert not window.banner.isVisible()  # stopping is not an error
 
 
-def test_queue_shows_the_piece_playing_and_ends_idle(window, qtbot):
-    long_text = " ".join(f"Sentence number {i} is here." for i in range(200))
-    first = window.speak(long_text)
+def test_queue_plays_in_order_and_ends_idle(window, qtbot, emulator):
+    started: list[int] = []
+    window.speaker.utterance_started.connect(started.append)
+    first = window.speak("First in line.")
     second = window.speak("And then this.")
-    assert [c.uid for c in window.speaker.calls] == [first, second]
-    window.speaker.started.emit(first)
-    window.speaker.progress.emit(first, 2, 4)
-    assert window.panel.now_playing.text().startswith("Part 2 of 4: ")
-    assert window.panel.progress.isVisible()
-    assert window.panel.progress.value() == 1
-    window.speaker.finished.emit(first)
-    assert window.panel.stop_button.isEnabled()  # the second is still queued
-    window.speaker.started.emit(second)
-    assert "And then this." in window.panel.now_playing.text()
-    window.speaker.finished.emit(second)
+    assert "(+1 queued)" in window.panel.now_playing.text()
+    with qtbot.waitSignal(window.speaker.idle, timeout=20000):
+        pass
+    assert started == [first, second]
+    texts = [r.json["text"] for r in emulator.requests("tts")]
+    assert texts == ["First in line.", "And then this."]
     assert not window.panel.progress.isVisible()
-    assert not window.panel.stop_button.isEnabled()
 
 
-def test_empty_text_says_so_and_sends_nothing(window, qtbot):
+def test_empty_text_says_so_and_sends_nothing(window, qtbot, emulator):
     type_text(qtbot, window, "   ")
-    qtbot.keyClick(window.panel.box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert window.speaker.calls == []
+    ctrl_enter(qtbot, window)
     assert "nothing to speak" in window.banner.text
+    assert emulator.requests("tts") == []
 
 
-def test_an_error_keeps_the_typed_text(window, qtbot):
+def test_an_error_keeps_the_typed_text(window, qtbot, emulator):
+    emulator.always("tts", Fault.quota_exceeded())
     type_text(qtbot, window, "Keep me.")
-    window.panel.speak_button.click()
-    uid = window.speaker.calls[0].uid
-    window.speaker.failed.emit(uid, "Could not reach ElevenLabs. Check your network connection.")
-    assert window.banner.isVisible()
-    assert "Could not reach ElevenLabs" in window.banner.text
+    with qtbot.waitSignal(window.speaker.utterance_failed, timeout=10000):
+        window.panel.speak_button.click()
+    assert "quota" in window.banner.text.lower()
     assert window.panel.text == "Keep me."
     assert window.isEnabled()
 
 
-def test_offline_fallback_is_opt_in(make_window, qtbot):
+def test_offline_fallback_is_opt_in(make_window, qtbot, emulator):
+    emulator.always("tts", Fault.invalid_key())
     window = make_window(offline_fallback=True)
-    uid = window.speak("Fall back.")
-    window.speaker.failed.emit(uid, "ElevenLabs returned an error.")
-    assert window.speaker.engine.name == "local"
-    assert window.speaker.calls[-1].text == "Fall back."
-    window.speaker.finished.emit(window.speaker.calls[-1].uid)
-    assert window.speaker.engine.name == "elevenlabs"  # back to ElevenLabs for the next one
+    with qtbot.waitSignal(window.speaker.utterance_finished, timeout=30000):
+        window.speak("Fall back.")
+    assert "offline voice instead" in window.banner.text
+    assert window.speaker._engine is window.engine  # back to ElevenLabs for the next one
 
 
-def test_dropping_a_text_file_inserts_it(window, qtbot, tmp_path):
+def test_dropping_a_text_file_inserts_it(window, tmp_path):
     path = tmp_path / "story.txt"
     path.write_text("Once upon a time.", encoding="utf-8")
     mime = QMimeData()
@@ -102,18 +102,7 @@ def test_dropping_a_text_file_inserts_it(window, qtbot, tmp_path):
     assert window.panel.text == "Once upon a time."
 
 
-def test_speak_clipboard(window, qtbot):
-    from PySide6.QtGui import QGuiApplication
-
+def test_speak_clipboard(window, qtbot, emulator):
     QGuiApplication.clipboard().setText("From the clipboard.")
     window.speak_clipboard()
-    assert window.speaker.calls[-1].text == "From the clipboard."
-
-
-def test_stopped_utterances_say_nothing_later(window, qtbot):
-    uid = window.speak("Stop me before I start.")
-    window.stop()
-    window.speaker.started.emit(uid)
-    window.speaker.failed.emit(uid, "Stopped.")
-    assert not window.banner.isVisible()
-    assert not window.panel.stop_button.isEnabled()
+    assert emulator.wait_request("tts", timeout=5).json["text"] == "From the clipboard."

@@ -53,7 +53,7 @@ def test_missing_key_says_so_and_works_offline(make_window, qtbot):
 def test_quit_stops_and_joins_everything(window, qtbot):
     window.speak("Something long.")
     window.quit()
-    assert window.speaker.shut_down
+    assert not window.speaker.is_busy()
     assert window.transcriber._thread.isFinished()
     assert window.recorder.closed
     assert window.background.busy == 0

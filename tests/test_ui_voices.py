@@ -21,22 +21,24 @@ def test_voices_come_from_the_engine(window, qtbot, emulator):
     assert window.picker.voice_id == window.settings.voice_id  # the saved one is selected
 
 
-def test_choice_is_used_and_remembered(window, qtbot, store: QSettings):
+def test_choice_is_used_and_remembered(window, qtbot, store: QSettings, emulator):
     qtbot.waitUntil(lambda: window.picker.combo.isEnabled(), timeout=5000)
     rachel = "21m00Tcm4TlvDq8ikWAM"
     window.picker.select(rachel)
     window.speak("In Rachel's voice.")
-    assert window.speaker.calls[-1].voice_id == rachel
+    assert rachel in emulator.wait_request("tts", timeout=5).path
     store.sync()
     assert store.value(Key.VOICE_ID) == rachel
     assert "Rachel" in window.status.engine_label.text()
 
 
-def test_preview_goes_through_the_speaker(window, qtbot):
+def test_preview_goes_through_the_speaker(window, qtbot, emulator):
     qtbot.waitUntil(lambda: window.picker.preview_button.isEnabled(), timeout=5000)
     window.picker.preview_button.click()
-    call = window.speaker.calls[-1]
-    assert (call.text, call.voice_id) == (PREVIEW_TEXT, window.picker.voice_id)
+    request = emulator.wait_request("tts", timeout=5)
+    assert request.json["text"] == PREVIEW_TEXT
+    assert window.picker.voice_id in request.path
+    assert window.panel.now_playing.text().startswith("Starting: Voice preview")
     assert window.history.entries() == []  # a preview is not something the user said
 
 

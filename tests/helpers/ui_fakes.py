@@ -1,67 +1,11 @@
-"""Stand-ins for the window's speaker and recorder, with the same signals.
+"""A stand-in microphone for the window tests: hands over fixed PCM, no sound device needed.
 
-The speaker really calls the engine (so ElevenLabs requests reach the emulator) on a plain
-thread, but plays nothing; tests that need sound use the real Speaker and the pulse fixture.
+The real Recorder is driven through the private PulseAudio server in tests/test_gui_xvfb.py.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-
 from PySide6.QtCore import QObject, Signal
-
-from voicedesk.engines.base import SpeechEngine
-
-
-@dataclass
-class Call:
-    text: str
-    voice_id: str | None
-    uid: int
-
-
-class FakeSpeaker(QObject):
-    started = Signal(int)
-    finished = Signal(int)
-    failed = Signal(int, str)
-    progress = Signal(int, int, int)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._ids = itertools.count(1)
-        self.calls: list[Call] = []
-        self.engine: SpeechEngine | None = None
-        self.engines: list[SpeechEngine] = []
-        self.stops = 0
-        self.output_device = ""
-        self.shut_down = False
-
-    def speak(self, text: str, voice_id: str | None = None) -> int:
-        uid = next(self._ids)
-        self.calls.append(Call(text, voice_id, uid))
-        return uid
-
-    def stop(self) -> None:
-        self.stops += 1
-
-    def set_engine(self, engine: SpeechEngine) -> None:
-        self.engine = engine
-        self.engines.append(engine)
-
-    def set_output_device(self, device_id: str) -> None:
-        self.output_device = device_id
-
-    def set_volume(self, volume: float) -> None:
-        pass
-
-    def shutdown(self) -> None:
-        self.shut_down = True
-
-    def fetch(self, call: Call) -> bytes:
-        """Run the call through the engine like the real speaker would (blocking)."""
-        assert self.engine is not None
-        return b"".join(self.engine.stream_speech(call.text, call.voice_id))
 
 
 class StubRecorder(QObject):

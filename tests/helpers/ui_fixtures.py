@@ -15,12 +15,13 @@ from PySide6.QtCore import QSettings
 
 from tests.emulator import TEST_API_KEY
 from tests.helpers.memory_keyring import MemoryKeyring
-from tests.helpers.ui_fakes import FakeSpeaker, StubRecorder
+from tests.helpers.ui_fakes import StubRecorder
 from voicedesk.config import Settings
 from voicedesk.engines.base import VoiceDeskError
 from voicedesk.engines.factory import create_engine
 from voicedesk.ui.main_window import MainWindow
 from voicedesk.ui.workarounds import pin_bools
+from voicedesk.workers.speaker import Speaker
 from voicedesk.workers.transcribe import Transcriber
 
 # Window tests emit thousands of signals: without this the run can abort at exit.
@@ -62,10 +63,11 @@ def make_window(qtbot, store, memory_keyring, emulator):
             engine = create_engine(settings)
         except VoiceDeskError:
             engine = None  # the window says why and goes offline
+        start = engine or create_engine(settings, "local")
         window = MainWindow(
             settings,
-            FakeSpeaker(),
-            Transcriber(engine or create_engine(settings, "local")),
+            Speaker(start),
+            Transcriber(start),
             StubRecorder(),
             engine=engine,
             store=store,

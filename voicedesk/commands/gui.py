@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from voicedesk.audio.recorder import Recorder
     from voicedesk.ui.icons import app_icon
     from voicedesk.ui.main_window import MainWindow
-    from voicedesk.workers.speak import Speaker
+    from voicedesk.workers.speaker import Speaker
     from voicedesk.workers.transcribe import Transcriber
 
     QApplication.setWindowIcon(app_icon())
@@ -40,11 +40,9 @@ def run(args: argparse.Namespace) -> int:
     except VoiceDeskError:
         engine = None  # the window explains (no key) and starts offline
     start_engine = engine or create_engine(settings, "local")
-    speaker = Speaker(start_engine)
+    speaker = Speaker(start_engine, settings.output_device.encode())
     transcriber = Transcriber(start_engine)
     recorder = Recorder(settings.input_device or None)
-    if settings.output_device:
-        speaker.set_output_device(settings.output_device)
     window = MainWindow(settings, speaker, transcriber, recorder, engine=engine)
     window.show()
     code = app.exec()

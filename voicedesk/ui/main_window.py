@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QSettings, Qt, Slot
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from voicedesk import config
+from voicedesk.audio.latency import LatencyMarks
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
 from voicedesk.engines.base import EmptyTextError, Quota, SpeechEngine, VoiceDeskError
 from voicedesk.engines.factory import create_engine
-from voicedesk.text import split_text
 from voicedesk.ui.background import Background
 from voicedesk.ui.banner import Banner
 from voicedesk.ui.history import HistoryPanel
@@ -42,6 +42,7 @@ from voicedesk.ui.speak_panel import SpeakPanel
 from voicedesk.ui.status import StatusBar
 from voicedesk.ui.tray import Tray
 from voicedesk.ui.voice_picker import VoicePicker
+from voicedesk.workers.speaker import PLAYING, REQUESTING
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
         self._utterances: dict[int, str] = {}
         self._fallback_ids: set[int] = set()
         self._previews: set[int] = set()
+        self._fallback_text: tuple[str, str] | None = None
+        self._shown: tuple[int, str] | None = None  # the utterance the panel shows, its state
         self._engines: list[SpeechEngine] = []
         self._engine: SpeechEngine | None = None
         self._offline: SpeechEngine | None = None
@@ -207,12 +210,11 @@ class MainWindow(QMainWindow):
 
     def _wire_workers(self) -> None:
         speaker, transcriber, recorder = self.speaker, self.transcriber, self.recorder
-        speaker.started.connect(self._started)  # type: ignore[attr-defined]
-        speaker.finished.connect(self._finished)  # type: ignore[attr-defined]
-        speaker.failed.connect(self._failed)  # type: ignore[attr-defined]
+        speaker.utterance_started.connect(self._started)  # type: ignore[attr-defined]
+        speaker.utterance_finished.connect(self._finished)  # type: ignore[attr-defined]
+        speaker.utterance_failed.connect(self._failed)  # type: ignore[attr-defined]
         speaker.progress.connect(self._progress)  # type: ignore[attr-defined]
-        if hasattr(speaker, "stats"):
-            speaker.stats.connect(self._stats)
+        speaker.latency.connect(self._latency)  # type: ignore[attr-defined]
         transcriber.transcribed.connect(self._transcribed)  # type: ignore[attr-defined]
         transcriber.failed.connect(self._transcribe_failed)  # type: ignore[attr-defined]
         if hasattr(transcriber, "busy_changed"):
@@ -284,6 +286,10 @@ class MainWindow(QMainWindow):
         self._utterances[uid] = text
         self.history.add("spoken", text)
         self.banner.dismiss()
+        # The speaker said "requesting" inside speak(), before we knew the id: show it now,
+        # or refresh the queue count of what plays.
+        shown = self._shown or (uid, REQUESTING)
+        self._progress(*shown)
         return uid
 
     @Slot()
@@ -292,7 +298,7 @@ class MainWindow(QMainWindow):
         self.speaker.stop()
         self._utterances.clear()
         self._previews.clear()
-        self.panel.show_idle()
+        self._idle()
 
     @Slot()
     def speak_clipboard(self) -> None:
@@ -300,26 +306,31 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _preview(self, voice_id: str, text: str) -> None:
-        self._previews.add(self.speaker.speak(text, voice_id))
+        uid = self.speaker.speak(text, voice_id)
+        self._previews.add(uid)
+        self._progress(*(self._shown or (uid, REQUESTING)))
+
+    def _playing_text(self, uid: int) -> str | None:
+        if uid in self._previews:
+            return "Voice preview"
+        return self._utterances.get(uid)  # None: stopped before it began
 
     @Slot(int)
     def _started(self, uid: int) -> None:
-        if uid in self._previews:
-            self.panel.show_playing("Voice preview", 1, 1)
-            return
-        if uid not in self._utterances:
-            return  # stopped before it began
-        text = self._utterances[uid]
-        self.panel.show_playing(text, 1, max(1, len(split_text(text))))
+        self._progress(uid, PLAYING)
 
-    @Slot(int, int, int)
-    def _progress(self, uid: int, piece: int, count: int) -> None:
-        if uid not in self._utterances:
-            return
-        pieces = split_text(self._utterances.get(uid, ""))
-        # Our own split mirrors the speaker's; if the two disagree, show the whole text.
-        text = pieces[piece - 1].text if 0 < piece <= len(pieces) else self._utterances.get(uid, "")
-        self.panel.show_playing(text, piece, count)
+    @Slot(int, str)
+    def _progress(self, uid: int, state: str) -> None:
+        if (text := self._playing_text(uid)) is not None:
+            self._shown = (uid, state)
+            self.panel.show_playing(text, state, self._queued_after(uid))
+
+    def _idle(self) -> None:
+        self._shown = None
+        self.panel.show_idle()
+
+    def _queued_after(self, uid: int) -> int:
+        return sum(1 for other in self._utterances if other > uid)
 
     @Slot(int)
     def _finished(self, uid: int) -> None:
@@ -327,7 +338,7 @@ class MainWindow(QMainWindow):
         self._utterances.pop(uid, None)
         self._end_fallback(uid)
         if not self._utterances:
-            self.panel.show_idle()
+            self._idle()
         self.refresh_quota()
 
     @Slot(int, str)
@@ -338,7 +349,7 @@ class MainWindow(QMainWindow):
             return  # stopped by the user: no error to show
         text = self._utterances.pop(uid, "")
         if not self._utterances:
-            self.panel.show_idle()
+            self._idle()
         if self._end_fallback(uid) or not text:
             self.show_error(message)
             return
@@ -350,6 +361,16 @@ class MainWindow(QMainWindow):
         self.refresh_quota()
 
     def _speak_offline(self, text: str, why: str) -> None:
+        # Not from inside the speaker's own failure signal: it moves its queue on after
+        # emitting, and a speak() made during the emit would be caught up in that.
+        self._fallback_text = (text, why)
+        QTimer.singleShot(0, self._speak_offline_now)
+
+    @Slot()
+    def _speak_offline_now(self) -> None:
+        if self._fallback_text is None or self._shut_down:
+            return
+        (text, why), self._fallback_text = self._fallback_text, None
         if self._offline is None:
             self._offline = self._engine_factory(replace(self.settings, engine="local"))
             self._engines.append(self._offline)
@@ -367,11 +388,10 @@ class MainWindow(QMainWindow):
             self.speaker.set_engine(self._engine)
         return True
 
-    @Slot(object)
-    def _stats(self, stats: object) -> None:
-        seconds = getattr(stats, "first_sound", None)
-        if isinstance(seconds, int | float):
-            self.status.set_latency(float(seconds))
+    @Slot(int, object)
+    def _latency(self, uid: int, marks: LatencyMarks) -> None:
+        if marks.request_sent is not None and marks.first_sample is not None:
+            self.status.set_latency(marks.first_sample - marks.request_sent)
 
     # -- push to talk --------------------------------------------------------------------
 
@@ -493,7 +513,7 @@ class MainWindow(QMainWindow):
         if any(getattr(old, f) != getattr(new, f) for f in _ENGINE_FIELDS):
             self._use_engine(new)
         if old.output_device != new.output_device:
-            self.speaker.set_output_device(new.output_device)
+            self.speaker.set_output_device(new.output_device.encode())
         if old.input_device != new.input_device:
             self.recorder.set_device(new.input_device or None)
         if old.ptt_key != new.ptt_key:

@@ -1,6 +1,6 @@
 """What the window needs from the speech workers and the recorder (they are injected).
 
-The real ones are `voicedesk.workers.speak.Speaker`, `voicedesk.workers.transcribe.Transcriber`
+The real ones are `voicedesk.workers.speaker.Speaker`, `voicedesk.workers.transcribe.Transcriber`
 and `voicedesk.audio.recorder` 's Qt recorder; tests pass stand-ins with the same shape. Only
 the methods are listed here: the signals are looked up by name when the window wires them.
 """
@@ -13,7 +13,8 @@ from voicedesk.engines.base import SpeechEngine
 
 
 class SpeakerPort(Protocol):
-    """Signals: started(id), finished(id), failed(id, message), progress(id, piece, count)."""
+    """Signals: utterance_started(id), utterance_finished(id), utterance_failed(id, message),
+    progress(id, state), latency(id, LatencyMarks)."""
 
     def speak(self, text: str, voice_id: str | None = None) -> int: ...
 
@@ -21,7 +22,7 @@ class SpeakerPort(Protocol):
 
     def set_engine(self, engine: SpeechEngine) -> None: ...
 
-    def set_output_device(self, device_id: str) -> None: ...
+    def set_output_device(self, device_id: bytes) -> None: ...
 
     def set_volume(self, volume: float) -> None: ...
 

@@ -18,7 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from voicedesk.workers.speaker import BUFFERING, PLAYING, REQUESTING
+
 log = logging.getLogger(__name__)
+
+# The speaker's progress states, as the panel words them.
+_STATES = {REQUESTING: "Starting", PLAYING: "Speaking", BUFFERING: "Waiting for the network"}
 
 # A dropped file bigger than this is surely not something to read aloud.
 MAX_DROP_BYTES = 2_000_000
@@ -133,16 +138,19 @@ class SpeakPanel(QWidget):
         selected = self.box.textCursor().selectedText().replace("\u2029", "\n")
         self.speakRequested.emit(selected if selected.strip() else self.text)
 
-    def show_playing(self, text: str, piece: int, count: int) -> None:
-        first_line = " ".join(text.split())
-        where = f"Part {piece} of {count}: " if count > 1 else "Speaking: "
-        self.now_playing.setText(where + first_line)
+    def show_playing(self, text: str, state: str, queued: int = 0) -> None:
+        """`state` is the speaker's: requesting, playing or buffering."""
+        flat = " ".join(text.split())
+        what = _STATES.get(state, "Speaking")
+        more = f"  (+{queued} queued)" if queued else ""
+        self.now_playing.setText(f"{what}: {flat}{more}")
         self.now_playing.setToolTip(text[:500])
+        self.now_playing.setAccessibleDescription(f"{what}{more}")
+        # Busy while waiting for audio; full while it plays. The speaker streams pieces
+        # internally, so the bar says "working" rather than a share of the text.
+        self.progress.setRange(0, 0 if state != PLAYING else 1)
+        self.progress.setValue(1 if state == PLAYING else 0)
         self.progress.setVisible(True)
-        self.progress.setRange(0, max(1, count))
-        self.progress.setValue(max(0, piece - 1) if count > 1 else 0)
-        if count <= 1:
-            self.progress.setRange(0, 0)  # busy: one piece has no parts to count
         self.stop_button.setEnabled(True)
 
     def show_idle(self) -> None:
