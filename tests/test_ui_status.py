@@ -58,3 +58,9 @@ def test_quit_stops_and_joins_everything(window, qtbot):
     assert window.recorder.closed
     assert window.background.busy == 0
     assert not window.isVisible()
+
+
+def test_no_tray_headless_is_fine(window):
+    # The offscreen platform has no system tray: the window works without one.
+    assert not window.tray.available
+    assert window.tray.speak_action.text() == "Speak clipboard"
