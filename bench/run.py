@@ -15,26 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 
-def _immortal_bools() -> None:
-    """Work around PySide6 6.12.0 dropping a reference to True on every Signal.emit().
-
-    On CPython < 3.12 (where bools aren't immortal yet) the count reaches zero after a few
-    thousand emits and the interpreter aborts ("bool_dealloc: deallocating True or False").
-    Giving True/False a huge count is what CPython 3.12 does for them anyway. Not yet reported
-    upstream as far as we found; see https://bugreports.qt.io/projects/PYSIDE/issues.
-    """
-    import ctypes
-
-    if sys.version_info < (3, 12):
-        for value in (True, False):
-            ctypes.c_ssize_t.from_address(id(value)).value += 1 << 40
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7, help="runs per measurement (median)")
     args = parser.parse_args()
-    _immortal_bools()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     # The private sound server first: Qt and PortAudio must only ever see it.

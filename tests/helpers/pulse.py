@@ -16,8 +16,10 @@ sink for the whole session to keep them warm.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -135,6 +137,7 @@ class PulseServer:
             env={**self._run_env(), "HOME": str(self.runtime_dir)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while subprocess.run(
@@ -151,8 +154,29 @@ class PulseServer:
                     ["pacat", "--playback", "--latency-msec=5", "--raw", "--channels=1",
                      f"--device={name}", "/dev/zero"],
                     env=self._run_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    preexec_fn=_die_with_parent,
                 )
             )  # fmt: skip
+        for name, rate in ((OUT_SINK, OUT_RATE), (MIC_SINK, MIC_RATE)):
+            self._warm_up(name, rate)
+
+    def _warm_up(self, sink: str, rate: int, seconds: float = 0.3) -> None:
+        """Play a short tone into `sink` until it comes back whole from the monitor twice.
+
+        For its first seconds a fresh server stalls new streams (and a null sink renders in
+        big blocks until the warmer connects), which would show up as gaps or delays in
+        whichever test happens to run first.
+        """
+        clip, intact = _tone(seconds, rate), 0
+        for _ in range(40):
+            with self.record_output(sink, rate) as capture:
+                self.play(clip, sink, rate).wait(10)
+                capture.wait_for_silence_after_sound(0.05, 3)
+            heard = len(capture.sound()) / rate
+            intact = intact + 1 if abs(heard - seconds) < 0.02 else 0
+            if intact == 2:
+                return
+        raise RuntimeError(f"the test PulseAudio server never played cleanly into {sink}")
 
     def stop(self) -> None:
         for proc in [*self._warmers, self._daemon]:
@@ -198,14 +222,20 @@ class PulseServer:
     def play_into_mic(
         self, pcm: bytes, rate: int = MIC_RATE, latency_ms: int = 150
     ) -> subprocess.Popen[bytes]:
-        """Start playing s16le mono `pcm` into the virtual microphone; returns the player.
+        """Start playing s16le mono `pcm` into the virtual microphone; returns the player."""
+        return self.play(pcm, MIC_SINK, rate, latency_ms)
+
+    def play(
+        self, pcm: bytes, sink: str, rate: int, latency_ms: int = 150
+    ) -> subprocess.Popen[bytes]:
+        """Start playing s16le mono `pcm` into `sink`; returns the player process.
 
         A roomy buffer: with a tight one, a busy machine makes the server pad the clip with
-        silence (an under-run), and what the "microphone" hears is no longer the clip.
+        silence (an under-run), and what the sink carries is no longer the clip.
         """
         proc = subprocess.Popen(
             ["pacat", "--playback", "--raw", "--format=s16le", f"--rate={rate}", "--channels=1",
-             f"--latency-msec={latency_ms}", f"--device={MIC_SINK}"],
+             f"--latency-msec={latency_ms}", f"--device={sink}"],
             env=self._run_env(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -213,6 +243,19 @@ class PulseServer:
         proc.stdin.write(pcm)
         proc.stdin.close()
         return proc
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if pytest dies (even by SIGKILL or an abort), so does
+    the sound server, instead of lingering and loading the machine."""
+    PR_SET_PDEATHSIG = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _tone(seconds: float, rate: int) -> bytes:
+    t = np.arange(int(seconds * rate)) / rate
+    return (np.sin(2 * np.pi * 440 * t) * 0.5 * 32767).astype("<i2").tobytes()
 
 
 _server: PulseServer | None = None

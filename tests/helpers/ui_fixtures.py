@@ -20,12 +20,8 @@ from voicedesk.config import Settings
 from voicedesk.engines.base import VoiceDeskError
 from voicedesk.engines.factory import create_engine
 from voicedesk.ui.main_window import MainWindow
-from voicedesk.ui.workarounds import pin_bools
 from voicedesk.workers.speaker import Speaker
 from voicedesk.workers.transcribe import Transcriber
-
-# Window tests emit thousands of signals: without this the run can abort at exit.
-pin_bools()
 
 
 @pytest.fixture

@@ -13,9 +13,6 @@ from voicedesk.engines.factory import create_engine
 
 
 def run(args: argparse.Namespace) -> int:
-    from voicedesk.ui.workarounds import pin_bools
-
-    pin_bools()  # before any signal is emitted: see its docstring
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setApplicationName(APP_NAME)
     QApplication.setOrganizationName(APP_NAME)
