@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from voicedesk.audio.quiet_stderr import quiet_native_stderr
 from voicedesk.engines.base import InputDeviceError, NoInputDeviceError, VoiceDeskError
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ class InputDevice:
 def backend() -> SoundDevice:
     """The real `sounddevice`; a clear error where PortAudio itself is missing."""
     try:
-        import sounddevice
+        with quiet_native_stderr():  # importing it runs Pa_Initialize, which probes devices
+            import sounddevice
     except OSError as error:  # the PortAudio shared library could not be loaded
         raise NoInputDeviceError("No sound system was found (PortAudio is missing).") from error
     return sounddevice
@@ -65,8 +67,9 @@ def list_input_devices(refresh: bool = True, sd: SoundDevice | None = None) -> l
     if refresh:
         with _open_lock:
             if _open_streams == 0:
-                sd._terminate()
-                sd._initialize()
+                with quiet_native_stderr():
+                    sd._terminate()
+                    sd._initialize()
             else:
                 log.debug("not re-enumerating devices: a stream is open")
     try:
