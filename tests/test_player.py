@@ -7,11 +7,14 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from PySide6.QtMultimedia import QAudioDevice
 from pytestqt.qtbot import QtBot
 
-from tests.helpers.pulse import OUT_RATE, Capture, PulseServer
+from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, Capture, PulseServer
+from voicedesk.audio import player as player_module
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.player import Player
+from voicedesk.engines.base import NoOutputDeviceError
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(30)]
 
@@ -28,37 +31,12 @@ def dominant_frequency(samples: np.ndarray, rate: int) -> float:
     return float(np.argmax(spectrum) * rate / len(samples))
 
 
-_warm = False
-
-
 @pytest.fixture
-def player(pulse: PulseServer, qtbot: QtBot) -> Iterator[Player]:
+def player(pulse: PulseServer) -> Iterator[Player]:
+    # No warm-up here: the pulse fixture plays into its sinks until they run cleanly.
     player = Player()
-    warm_up(pulse, player, qtbot)
     yield player
     player.shutdown()
-
-
-def warm_up(pulse: PulseServer, player: Player, qtbot: QtBot) -> None:
-    """Play short tones until one comes through whole, once per session.
-
-    For the first few seconds after it starts, the test PulseAudio server (null sink plus
-    its keep-warm stream) stalls new streams for up to a few hundred ms at a time, which
-    would show up as gaps in whatever the first test plays.
-    """
-    global _warm
-    clean = 0
-    for _ in range(30):
-        if _warm:
-            return
-        with pulse.record_output() as capture:
-            token = player.begin(MONO)
-            player.write(token, tone_pcm(0.5))
-            player.end(token)
-            qtbot.waitSignal(player.finished, timeout=10_000).wait()
-            capture.wait_for_silence_after_sound(0.05, 5)
-        clean = clean + 1 if abs(len(capture.sound()) / OUT_RATE - 0.5) < 0.02 else 0
-        _warm = clean >= 2
 
 
 def test_plays_everything_then_finishes_after_the_last_sample_is_heard(
@@ -144,3 +122,62 @@ def test_other_rates_are_played_at_the_right_pitch(
     heard = capture.sound()
     assert abs(dominant_frequency(heard, OUT_RATE) - 1000) < 10
     assert abs(len(heard) / OUT_RATE - 0.5) < 0.025
+
+
+def test_played_bytes_count_what_the_device_took(
+    pulse: PulseServer, player: Player, qtbot: QtBot
+) -> None:
+    pcm = tone_pcm(0.5)
+    token = player.begin(player.format_for(MONO))
+    assert player.played_bytes(token) == 0
+    with qtbot.waitSignal(player.started, timeout=5000):
+        player.write(token, pcm)
+    player.end(token)
+    qtbot.waitUntil(lambda: 0 < player.played_bytes(token) < len(pcm), timeout=5000)
+    qtbot.waitSignal(player.finished, timeout=5000).wait()
+    assert player.played_bytes(token) == len(pcm)
+    assert player.played_bytes(token + 1) == 0  # not a stream of this player
+
+
+def test_no_output_device_is_a_clear_error(player: Player, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(player_module, "device_by_id", _no_device)
+    with pytest.raises(NoOutputDeviceError) as raised:
+        player.format_for(MONO)
+    assert "No audio output device" in raised.value.message
+
+
+def _no_device(device_id: bytes) -> QAudioDevice:
+    return QAudioDevice()  # what QMediaDevices gives when there is no output at all
+
+
+def test_another_output_device_is_heard_there(
+    pulse: PulseServer, player: Player, qtbot: QtBot
+) -> None:
+    player.set_device(MIC_SINK.encode())  # QMediaDevices lists both null sinks by name
+    with pulse.record_output(MIC_SINK, MIC_RATE) as mic, pulse.record_output() as out:
+        token = player.begin(player.format_for(MONO))
+        player.write(token, tone_pcm(0.5))
+        player.end(token)
+        qtbot.waitSignal(player.finished, timeout=5000).wait()
+        assert mic.wait_for_silence_after_sound(0.05, 5)
+    heard = mic.sound()
+    assert abs(len(heard) / MIC_RATE - 0.5) < 0.03
+    assert abs(dominant_frequency(heard, MIC_RATE) - 440) < 5
+    assert out.first_sound_time() is None  # nothing went to the default output
+
+
+def test_switching_device_mid_stream_moves_the_sound(
+    pulse: PulseServer, player: Player, qtbot: QtBot
+) -> None:
+    with pulse.record_output(MIC_SINK, MIC_RATE) as mic, pulse.record_output() as out:
+        token = player.begin(player.format_for(MONO))
+        player.write(token, tone_pcm(2.0))
+        player.end(token)
+        assert out.wait_for_sound(5)
+        player.set_device(MIC_SINK.encode())
+        qtbot.waitSignal(player.finished, timeout=10_000).wait()
+        assert mic.wait_for_silence_after_sound(0.05, 5)
+    on_out, on_mic = len(out.sound()) / OUT_RATE, len(mic.sound()) / MIC_RATE
+    assert on_out < 1.0 and on_mic > 1.0
+    # What the old sink still held when it was dropped is lost: a few tens of ms at most.
+    assert 1.85 < on_out + on_mic < 2.05

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.ring_buffer import RingBuffer
 from voicedesk.audio.sink_host import SinkHost, device_by_id, format_for_device
+from voicedesk.engines.base import NoOutputDeviceError
 
 # Decoded audio the worker may get ahead of playback before `write` waits: long enough that
 # a whole sentence-piece downloads (and its API slot frees) while the previous one plays.
@@ -73,10 +74,17 @@ class Player(QObject):
     # --- any thread -------------------------------------------------------------------------
 
     def format_for(self, source: PcmFormat) -> PcmFormat:
-        """The s16 format to decode `source` into: itself when the device takes it."""
+        """The s16 format to decode `source` into: itself when the device takes it.
+
+        Raises NoOutputDeviceError when there is no output at all, so a caller finds out
+        before it requests any speech (and no stream waits for a sink that can't open).
+        """
         with self._lock:
             device_id = self._device_id
-        return format_for_device(device_by_id(device_id), source)
+        device = device_by_id(device_id)
+        if device.isNull():
+            raise NoOutputDeviceError()
+        return format_for_device(device, source)
 
     def begin(self, fmt: PcmFormat) -> int:
         """Open the sink for a new stream in `fmt` (silence until data comes); its token.
@@ -105,6 +113,15 @@ class Player(QObject):
             return False
         self._open_once(token)
         return True
+
+    def played_bytes(self, token: int) -> int:
+        """Bytes of stream `token` handed to the device so far (0 once it is stopped).
+
+        Cheap and lock-protected, for a GUI timer; what was handed is heard after the sink's
+        small buffer and the sound server's latency (tens of ms).
+        """
+        ring = self._current(token)
+        return ring.consumed if ring is not None else 0
 
     def end(self, token: int) -> None:
         """Stream `token` has no more data: `finished` follows once it has all played."""

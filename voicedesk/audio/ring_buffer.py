@@ -18,6 +18,7 @@ class RingBuffer:
         self._chunks: deque[bytes] = deque()
         self._offset = 0  # bytes of _chunks[0] already read
         self._size = 0
+        self._consumed = 0  # bytes read since the stream began
         self._eos = False
         self._generation = 0  # bumped by reset(), so a waiting writer knows it was cleared
         self._cond = threading.Condition()
@@ -55,6 +56,7 @@ class RingBuffer:
                     self._offset = 0
             taken = size - want
             self._size -= taken
+            self._consumed += taken
             if taken:
                 self._cond.notify_all()
             return b"".join(out)
@@ -62,6 +64,12 @@ class RingBuffer:
     def available(self) -> int:
         with self._cond:
             return self._size
+
+    @property
+    def consumed(self) -> int:
+        """Bytes read so far in this stream: where the reader (the audio device) has got to."""
+        with self._cond:
+            return self._consumed
 
     def end(self) -> None:
         """No more data is coming for this stream."""
@@ -85,6 +93,7 @@ class RingBuffer:
             self._chunks.clear()
             self._offset = 0
             self._size = 0
+            self._consumed = 0
             self._eos = False
             self._generation += 1
             self._cond.notify_all()
