@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +14,9 @@ import pytest
 from tests.emulator.config import TEST_API_KEY
 from tests.emulator.faults import Fault
 from tests.emulator.server import Emulator
+from tests.helpers.cli import cli_env, run_cli
 from tests.helpers.pulse import OUT_RATE, PulseServer
-from voicedesk.engines.base import EmptyTextError, StreamInterruptedError
+from voicedesk.engines.base import EmptyTextError, NoOutputDeviceError, StreamInterruptedError
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]
 
@@ -79,3 +81,13 @@ def test_a_cut_stream_plays_what_arrived_then_fails(pulse: PulseServer, emulator
         result.stderr.strip().splitlines()[-1] == f"voicedesk: {StreamInterruptedError().message}"
     )
     assert 0.35 < heard < 0.65
+
+
+def test_no_output_device_is_a_clear_error(tmp_path: Path, emulator: Emulator) -> None:
+    env = cli_env(tmp_path, TEST_API_KEY, emulator.base_url)
+    env["PULSE_SERVER"] = f"unix:{tmp_path / 'no-sound-server'}"  # nothing listens there
+    result = run_cli("say", "hi", env=env, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"voicedesk: {NoOutputDeviceError().message}"
+    assert "Traceback" not in result.stderr
+    assert emulator.requests("tts") == []  # nothing was paid for

@@ -7,7 +7,7 @@ QThread workers alike.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -47,12 +47,18 @@ class Quota:
         return max(0, self.limit - self.used)
 
 
+# `on_piece(index, count)`: long text is spoken in `count` pieces; called on the consuming thread
+# before piece `index` (0-based) is produced, so every byte yielded after the call belongs to it.
+PieceCallback = Callable[[int, int], None]
+
+
 @runtime_checkable
 class SpeechEngine(Protocol):
     """A text-to-speech and speech-to-text backend.
 
     `cancel`, when given, is checked while waiting (for a free API slot, between retries, between
-    chunks); setting it makes the call end promptly with `Cancelled`.
+    chunks); setting it makes the call end promptly with `Cancelled`. `on_piece`, when given,
+    is told where each piece of `stream_speech`'s output begins (see `PieceCallback`).
     """
 
     name: str
@@ -60,7 +66,12 @@ class SpeechEngine(Protocol):
     default_voice_id: str
 
     def stream_speech(
-        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
+        self,
+        text: str,
+        voice_id: str | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        on_piece: PieceCallback | None = None,
     ) -> Iterator[bytes]: ...
 
     def generate_speech(

@@ -32,6 +32,7 @@ from voicedesk.engines.base import (
     STT_SAMPLE_RATE,
     Cancelled,
     EmptyTextError,
+    PieceCallback,
     Quota,
     RecordingTooShortError,
     SpeechFormat,
@@ -138,18 +139,30 @@ class ElevenLabsEngine:
     # -- text to speech ----------------------------------------------------------------
 
     def stream_speech(
-        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
+        self,
+        text: str,
+        voice_id: str | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        on_piece: PieceCallback | None = None,
     ) -> Iterator[bytes]:
-        """MP3 chunks as they arrive. Long text is requested piece by piece, in order."""
+        """MP3 chunks as they arrive. Long text is requested piece by piece, in order, each
+        as soon as the one before has been read (each piece is a whole MP3 stream)."""
         pieces = split_text(text)
         if not pieces:
             raise EmptyTextError()
-        return self._stream_pieces(pieces, voice_id or self.default_voice_id, cancel)
+        return self._stream_pieces(pieces, voice_id or self.default_voice_id, cancel, on_piece)
 
     def _stream_pieces(
-        self, pieces: list[Piece], voice_id: str, cancel: threading.Event | None
+        self,
+        pieces: list[Piece],
+        voice_id: str,
+        cancel: threading.Event | None,
+        on_piece: PieceCallback | None,
     ) -> Iterator[bytes]:
-        for piece in pieces:
+        for index, piece in enumerate(pieces):
+            if on_piece is not None:
+                on_piece(index, len(pieces))
             yield from self._stream_piece(piece, voice_id, cancel)
 
     def _stream_piece(

@@ -21,6 +21,7 @@ from voicedesk.engines.base import (
     Cancelled,
     EmptyTextError,
     EngineUnavailableError,
+    PieceCallback,
     Quota,
     RecordingTooShortError,
     SpeechFormat,
@@ -204,18 +205,26 @@ class LocalEngine:
     # --- text to speech ------------------------------------------------------------------------
 
     def stream_speech(
-        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
+        self,
+        text: str,
+        voice_id: str | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        on_piece: PieceCallback | None = None,
     ) -> Iterator[bytes]:
-        """Raw s16le PCM at `speech_format.sample_rate`, one chunk per sentence as it is ready."""
+        """Raw s16le PCM at `speech_format.sample_rate`, one chunk per sentence as it is ready
+        (each sentence is a piece for `on_piece`)."""
         # Checked here, not in the generator, so the error comes at the call, before any work.
         if not text or not text.strip():
             raise EmptyTextError()
         if voice_id not in (None, "", VOICE_ID):
             # One voice only: an ElevenLabs id (offline fallback) speaks with Joe, not an error.
             log.info("offline engine has no voice %r; using %s", voice_id, VOICE_ID)
-        return self._synthesise(text, cancel)
+        return self._synthesise(text, cancel, on_piece)
 
-    def _synthesise(self, text: str, cancel: threading.Event | None) -> Iterator[bytes]:
+    def _synthesise(
+        self, text: str, cancel: threading.Event | None, on_piece: PieceCallback | None
+    ) -> Iterator[bytes]:
         import numpy as np
 
         from voicedesk.engines.local_audio import float32_to_pcm
@@ -224,8 +233,11 @@ class LocalEngine:
         voice = self._tts()
         # Piper reads "[[ ... ]]" as raw phonemes; typed text never means that.
         text = text.replace("[[", "[ [")
-        for phonemes in _pieces(voice.phonemize(text)):
+        units = _pieces(voice.phonemize(text))
+        for index, phonemes in enumerate(units):
             _check_cancel(cancel)
+            if on_piece is not None:
+                on_piece(index, len(units))
             audio = np.asarray(voice.phoneme_ids_to_audio(voice.phonemes_to_ids(phonemes)))
             _check_cancel(cancel)
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0

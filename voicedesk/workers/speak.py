@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from voicedesk.audio.decoder import make_decoder
+from voicedesk.audio.decoder import Decoder, make_decoder
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.audio.leading_silence import LeadingSilenceTrimmer
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import Cancelled, SpeechEngine, VoiceDeskError
+from voicedesk.workers.pieces import PieceStart
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class SpeakWorker(QObject):
 
     opened = Signal(int, int)  # uid, the player stream token (before any audio is written)
     first_byte = Signal(int, float)  # uid, monotonic time
+    piece_queued = Signal(int, object)  # uid, PieceStart: where a piece begins in the PCM
+    queued_all = Signal(int, int)  # uid, bytes of PCM queued in all (the stream has ended)
     streamed = Signal(int, object)  # uid, LatencyMarks: everything was decoded and queued
     failed = Signal(int, str, bool)  # uid, message, whether some audio was queued before
     done = Signal()
@@ -56,7 +59,10 @@ class SpeakWorker(QObject):
         self._player = player
         self._token = 0
         self._cancel = cancel
-        self._queued = False  # some audio reached the player
+        self._written = 0  # bytes of PCM queued in the player so far
+        self._format = PcmFormat(44_100)
+        self._decoder: Decoder | None = None
+        self._trimmer: LeadingSilenceTrimmer | None = None
 
     @Slot()
     def run(self) -> None:
@@ -66,50 +72,68 @@ class SpeakWorker(QObject):
         except Cancelled:
             pass
         except VoiceDeskError as error:
-            self.failed.emit(uid, error.message, self._queued)
+            self.failed.emit(uid, error.message, self._written > 0)
         except Exception as error:  # a bug must not end the thread silently
             log.exception("speaking failed")
-            self.failed.emit(uid, f"Speaking failed ({type(error).__name__}).", self._queued)
+            self.failed.emit(uid, f"Speaking failed ({type(error).__name__}).", self._written > 0)
         finally:
             if self._token and not self._cancel.is_set():
                 # Whatever arrived plays out; the player's `finished` follows.
+                self.queued_all.emit(uid, self._written)
                 self._player.end(self._token)
             self.done.emit()
 
     def _stream(self) -> LatencyMarks:
         # Here, not on the GUI thread: the first look at the audio devices can take ~20 ms.
+        # With no output at all this raises NoOutputDeviceError before anything is requested.
         speech = self._engine.speech_format
-        fmt = self._player.format_for(PcmFormat(speech.sample_rate, speech.channels))
+        fmt = self._format = self._player.format_for(PcmFormat(speech.sample_rate, speech.channels))
         self._token = self._player.begin(fmt)
         self.opened.emit(self._utterance.uid, self._token)
-        decoder = make_decoder(speech, fmt)
-        trimmer = LeadingSilenceTrimmer(fmt)
+        self._decoder = make_decoder(speech, fmt)
+        self._trimmer = LeadingSilenceTrimmer(fmt)
         marks = LatencyMarks(request_sent=time.monotonic())
         chunks = self._engine.stream_speech(
-            self._utterance.text, self._utterance.voice_id, cancel=self._cancel
+            self._utterance.text,
+            self._utterance.voice_id,
+            cancel=self._cancel,
+            on_piece=self._piece,
         )
         try:
             for chunk in chunks:
                 if marks.first_byte is None:
                     marks = marks.with_marks(first_byte=time.monotonic())
                     self.first_byte.emit(self._utterance.uid, marks.first_byte)
-                if self._write(trimmer.feed(decoder.feed(chunk))) and marks.first_pcm is None:
+                if self._write(self._decoder.feed(chunk)) and marks.first_pcm is None:
                     marks = marks.with_marks(first_pcm=time.monotonic())
         except VoiceDeskError as error:
             if not isinstance(error, Cancelled):
-                self._write(trimmer.feed(decoder.flush()))  # a cut stream plays what arrived
+                self._write(self._decoder.flush())  # a cut stream plays what arrived
             raise
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()  # ends the request and frees its API slot now, not at GC
-        self._write(trimmer.feed(decoder.flush()))
+        self._write(self._decoder.flush())
         return marks
 
+    def _piece(self, index: int, count: int) -> None:
+        """The engine's `on_piece`, on this thread between chunks: piece `index` starts now."""
+        assert self._decoder is not None
+        if index:
+            # Each piece is a stream of its own (an MP3 piece has its own header and priming):
+            # play the last frames of the one before now, before the next request's round trip,
+            # and start the next on a fresh decoder so its first PCM byte marks its start.
+            self._write(self._decoder.flush())
+            self._decoder = make_decoder(self._engine.speech_format, self._format)
+        self.piece_queued.emit(self._utterance.uid, PieceStart(index, count, self._written))
+
     def _write(self, pcm: bytes) -> bool:
+        assert self._trimmer is not None
+        pcm = self._trimmer.feed(pcm)
         if not pcm:
             return False
         if not self._player.write(self._token, pcm, self._cancel):
             raise Cancelled()
-        self._queued = True
+        self._written += len(pcm)
         return True

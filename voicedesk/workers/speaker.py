@@ -2,6 +2,14 @@
 
 Lives on the GUI thread; every call returns at once. Utterances play one after another; each
 gets an id from `speak`, and every signal names the id it is about.
+
+Re-entrant: a receiver of `utterance_finished`, `utterance_failed` or `idle` may call `speak`
+(or `stop`) from inside the signal; the queue moves on only if the receiver didn't start
+something itself.
+
+Long text plays in pieces (see `pieces`): while an utterance plays, a ~10 Hz timer reads the
+player's played-position counter (one lock, no audio work) and reports `piece` when playback
+crosses into the next piece, and `position` with the share played.
 """
 
 from __future__ import annotations
@@ -9,18 +17,23 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.audio.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import EmptyTextError, SpeechEngine
+from voicedesk.workers.pieces import PieceStart, PieceTimeline, PlayPosition
 from voicedesk.workers.speak import SpeakWorker, Utterance
 
 # What `progress` reports.
 REQUESTING = "requesting"  # asked the engine, nothing heard yet
 PLAYING = "playing"
 BUFFERING = "buffering"  # the network is behind playback: waiting for more audio
+
+# How often the played position is read while an utterance plays: enough for a progress bar
+# and for "Part 2 of 3" to change within a tenth of a second of the audio doing so.
+POSITION_INTERVAL_MS = 100
 
 
 class Speaker(QObject):
@@ -29,6 +42,8 @@ class Speaker(QObject):
     utterance_failed = Signal(int, str)  # a message fit for a status bar (after what played)
     progress = Signal(int, str)  # REQUESTING, PLAYING or BUFFERING
     latency = Signal(int, object)  # LatencyMarks, once the utterance has finished
+    piece = Signal(int, int, int)  # uid, index (0-based), count: playback entered this piece
+    position = Signal(int, float)  # uid, share of the utterance played (0.0-1.0), ~10 Hz
     idle = Signal()  # nothing is playing or queued any more
 
     def __init__(
@@ -48,6 +63,15 @@ class Speaker(QObject):
         self._cancel: CancelToken | None = None
         self._marks = LatencyMarks()
         self._failure: str | None = None  # reported once what arrived has played
+        self._busy = False  # since the last `idle`
+        # A sink error that came before the worker told us its stream's token (a race between
+        # the audio and worker threads): token, message.
+        self._early_error: tuple[int, str] | None = None
+        self._timeline = PieceTimeline()
+        self._heard: PlayPosition | None = None  # the last position reported
+        self._clock = QTimer(self)
+        self._clock.setInterval(POSITION_INTERVAL_MS)
+        self._clock.timeout.connect(self._tick)
         # Threads and their workers, owned here (by Python): dropped once the thread has
         # finished, outside any of their signals. Not deleteLater(): a Python-owned QObject
         # deleted from C++ is then deleted again by Python, which crashes.
@@ -61,17 +85,14 @@ class Speaker(QObject):
             raise EmptyTextError()
         utterance = Utterance(next(self._ids), text, voice_id)
         self._queue.append(utterance)
-        if self._current is None:
-            self._next()
+        self._advance()
         return utterance.uid
 
     def stop(self) -> None:
         """Silence now, drop the queue, end the request (its API slot frees at once)."""
-        busy = self.is_busy()
         self._queue.clear()
         self._end_current()
-        if busy:
-            self.idle.emit()
+        self._advance()
 
     def set_engine(self, engine: SpeechEngine) -> None:
         """Use `engine` from the next utterance on (the current one finishes as it is)."""
@@ -101,14 +122,26 @@ class Speaker(QObject):
 
     # --- internals --------------------------------------------------------------------------
 
-    def _next(self) -> None:
-        if not self._queue:
-            self._current = None
-            self.idle.emit()
+    def _advance(self) -> None:
+        """Start the next utterance if none is under way; `idle` once all are done.
+
+        Called last, after any signal: a receiver that called `speak` meanwhile has already
+        started its utterance, and this then leaves it alone.
+        """
+        if self._current is not None:
             return
+        if not self._queue:
+            if self._busy:
+                self._busy = False
+                self.idle.emit()
+            return
+        self._busy = True
         utterance = self._current = self._queue.popleft()
         self._failure = None
+        self._early_error = None
         self._marks = LatencyMarks()
+        self._timeline = PieceTimeline()
+        self._heard = None
         self._token = 0  # until the worker has opened its player stream
         self._cancel = CancelToken()
         worker = SpeakWorker(utterance, self._engine, self._player, self._cancel)
@@ -117,6 +150,8 @@ class Speaker(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.opened.connect(self._opened)
+        worker.piece_queued.connect(self._piece_queued)
+        worker.queued_all.connect(self._queued_all)
         worker.streamed.connect(self._streamed)
         worker.failed.connect(self._failed)
         worker.done.connect(thread.quit)
@@ -126,12 +161,21 @@ class Speaker(QObject):
         thread.start()
 
     def _end_current(self) -> None:
+        self._clock.stop()
         if self._cancel is not None:
             self._cancel.set()
             self._cancel = None
         if self._current is not None:
             self._player.stop()
             self._current = None
+
+    def _done(self) -> int:
+        """Forget the current utterance (its stream has ended by itself); its id."""
+        assert self._current is not None
+        uid = self._current.uid
+        self._clock.stop()
+        self._current = self._cancel = None
+        return uid
 
     def _is_current(self, uid: int) -> bool:
         return self._current is not None and self._current.uid == uid
@@ -146,6 +190,19 @@ class Speaker(QObject):
     def _opened(self, uid: int, token: int) -> None:
         if self._is_current(uid):
             self._token = token
+            early, self._early_error = self._early_error, None
+            if early is not None and early[0] == token:
+                self._player_error(*early)
+
+    @Slot(int, object)
+    def _piece_queued(self, uid: int, start: PieceStart) -> None:
+        if self._is_current(uid):
+            self._timeline.add(start)
+
+    @Slot(int, int)
+    def _queued_all(self, uid: int, total: int) -> None:
+        if self._is_current(uid):
+            self._timeline.end(total)
 
     @Slot(int, object)
     def _streamed(self, uid: int, marks: LatencyMarks) -> None:
@@ -161,9 +218,9 @@ class Speaker(QObject):
         self._failure = message
         if not self._token:
             # It failed before it opened a player stream: no `finished` will come.
-            self._current = self._cancel = None
+            self._done()
             self.utterance_failed.emit(uid, message)
-            self._next()
+            self._advance()
         # Otherwise what arrived plays out first; `_finished` reports the failure.
 
     @Slot(int, float)
@@ -172,6 +229,8 @@ class Speaker(QObject):
             self._marks = self._marks.with_marks(first_sample=when)
             self.utterance_started.emit(self._current.uid)
             self.progress.emit(self._current.uid, PLAYING)
+            self._tick()  # the first piece at once, not a tick later
+            self._clock.start()
 
     @Slot(int, bool)
     def _waiting(self, token: int, waiting: bool) -> None:
@@ -182,23 +241,39 @@ class Speaker(QObject):
     def _finished(self, token: int, when: float) -> None:
         if token != self._token or self._current is None:
             return
-        uid = self._current.uid
         self._marks = self._marks.with_marks(last_played=when)
-        self._cancel = None
-        self._current = None
+        uid = self._done()
         if self._failure is None:
             self.latency.emit(uid, self._marks)
             self.utterance_finished.emit(uid)
         else:
             self.utterance_failed.emit(uid, self._failure)
-        self._next()
+        self._advance()
 
     @Slot(int, str)
     def _player_error(self, token: int, message: str) -> None:
-        if token != self._token or self._current is None:
+        if self._current is None:
+            return
+        if not self._token:
+            self._early_error = (token, message)  # `_opened` will tell whether it is ours
+            return
+        if token != self._token:
             return
         uid = self._current.uid
+        # The output is broken: what is queued would fail the same way.
         self._queue.clear()
         self._end_current()
         self.utterance_failed.emit(uid, message)
-        self.idle.emit()
+        self._advance()
+
+    @Slot()
+    def _tick(self) -> None:
+        if self._current is None or not self._token:
+            return
+        uid = self._current.uid
+        now = self._timeline.at(self._player.played_bytes(self._token))
+        last, self._heard = self._heard, now
+        if now.index is not None and (last is None or last.index != now.index):
+            self.piece.emit(uid, now.index, now.count)
+        if now.share is not None and (last is None or last.share != now.share):
+            self.position.emit(uid, now.share)
