@@ -8,6 +8,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.emulator import DEFAULT_TRANSCRIPT, Fault
+from voicedesk.engines.base import RecordingTooShortError
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
@@ -101,3 +102,14 @@ def test_other_keys_pass_through(window, qtbot):
     QApplication.sendEvent(window.panel.box, key(QEvent.Type.KeyPress, Qt.Key.Key_F8))
     assert window.recorder.starts == 0
     assert window.panel.text == "abc"
+
+
+def test_too_short_a_hold_says_so_gently(window, qtbot, emulator):
+    window.recorder.too_short = True
+    window.ptt.press()
+    window.ptt.release()
+    assert window.banner.text == RecordingTooShortError().message
+    assert window.banner.kind == "info"  # a slip of the key, not an error
+    assert QApplication.activeModalWidget() is None  # and nothing to click away
+    assert not window.ptt.is_down
+    assert emulator.requests("stt") == []

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtMultimedia import QAudioDevice
 
 from tests.emulator import Fault
+from tests.emulator.audio import AudioSpec
+from voicedesk.audio import player as player_module
+from voicedesk.engines import elevenlabs as elevenlabs_module
+from voicedesk.engines.base import NoOutputDeviceError
+from voicedesk.text import split_text
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
@@ -106,3 +114,57 @@ def test_speak_clipboard(window, qtbot, emulator):
     QGuiApplication.clipboard().setText("From the clipboard.")
     window.speak_clipboard()
     assert emulator.wait_request("tts", timeout=5).json["text"] == "From the clipboard."
+
+
+def _no_output(device_id: bytes) -> QAudioDevice:
+    return QAudioDevice()  # what QMediaDevices gives when there is no output at all
+
+
+def test_no_output_device_says_so_and_keeps_the_text(window, qtbot, emulator, monkeypatch):
+    monkeypatch.setattr(player_module, "device_by_id", _no_output)
+    type_text(qtbot, window, "Keep me too.")
+    with qtbot.waitSignal(window.speaker.idle, timeout=10000):
+        ctrl_enter(qtbot, window)
+    assert window.banner.text == NoOutputDeviceError().message
+    assert window.panel.text == "Keep me too."
+    assert not window.panel.stop_button.isEnabled()
+    assert emulator.requests("tts") == []  # found out before any (paid) request
+
+
+# Splits into three pieces with these limits (the real ones would need minutes of audio); the
+# emulator speaks 20 ms of tone a character, downloaded ~6x faster than it plays.
+LONG_TEXT = (
+    "A first short piece to start. "
+    "Then the second piece, which is a little longer. "
+    "And the third piece closes this long text now."
+)
+
+
+@pytest.mark.audio
+@pytest.mark.emulator(
+    audio=AudioSpec(seconds_per_char=0.02), ttfb=0.2, pacing=0.02, chunk_size=2048
+)
+def test_long_text_shows_the_part_playing_and_progress(window, qtbot, emulator, monkeypatch):
+    split = functools.partial(split_text, first_limit=40, limit=60)
+    monkeypatch.setattr(elevenlabs_module, "split_text", split)
+    assert len(split(LONG_TEXT)) == 3
+    panel = window.panel
+    window.speak(LONG_TEXT)
+    seen: list[tuple[str, int]] = []
+
+    def part_is(text: str) -> bool:
+        seen.append((panel.part.text(), panel.progress.value()))
+        return panel.part.text() == text
+
+    qtbot.waitUntil(lambda: part_is("Part 1 of 3"), timeout=10000)
+    qtbot.waitUntil(lambda: part_is("Part 2 of 3"), timeout=10000)
+    # All three pieces are downloaded long before the third plays: the label follows the sound.
+    qtbot.waitUntil(lambda: len(emulator.requests("tts")) == 3, timeout=10000)
+    assert panel.part.text() == "Part 2 of 3"
+    qtbot.waitUntil(lambda: part_is("Part 3 of 3"), timeout=10000)
+    assert panel.progress.maximum() > 0 and panel.progress.value() > panel.progress.maximum() // 2
+    with qtbot.waitSignal(window.speaker.idle, timeout=10000):
+        pass
+    assert not panel.part.isVisible() and not panel.progress.isVisible()
+    values = [value for _, value in seen]
+    assert values == sorted(values)  # the bar only moves forwards

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from voicedesk.engines.base import RecordingTooShortError
+
 
 class StubRecorder(QObject):
     level = Signal(float)
@@ -21,6 +23,7 @@ class StubRecorder(QObject):
         self.device: str | None = None
         self.closed = False
         self.fail_with = ""
+        self.too_short = False  # stop() says so through `error`, as the real one does
 
     def start(self) -> bool:
         if self.fail_with:
@@ -35,6 +38,9 @@ class StubRecorder(QObject):
         if not self.recording:
             return None
         self.recording = False
+        if self.too_short:
+            self.error.emit(RecordingTooShortError().message)
+            return None
         return self.pcm
 
     def discard(self) -> None:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,7 +28,13 @@ from voicedesk import config
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
-from voicedesk.engines.base import EmptyTextError, Quota, SpeechEngine, VoiceDeskError
+from voicedesk.engines.base import (
+    EmptyTextError,
+    Quota,
+    RecordingTooShortError,
+    SpeechEngine,
+    VoiceDeskError,
+)
 from voicedesk.engines.factory import create_engine
 from voicedesk.ui.background import Background
 from voicedesk.ui.banner import Banner
@@ -42,6 +48,7 @@ from voicedesk.ui.speak_panel import SpeakPanel
 from voicedesk.ui.status import StatusBar
 from voicedesk.ui.tray import Tray
 from voicedesk.ui.voice_picker import VoicePicker
+from voicedesk.ui.volume import VolumeControl
 from voicedesk.workers.speaker import PLAYING, REQUESTING
 
 log = logging.getLogger(__name__)
@@ -100,7 +107,7 @@ class MainWindow(QMainWindow):
         self._utterances: dict[int, str] = {}
         self._fallback_ids: set[int] = set()
         self._previews: set[int] = set()
-        self._fallback_text: tuple[str, str] | None = None
+        self._releasing = False  # inside the recorder's stop() on key up
         self._shown: tuple[int, str] | None = None  # the utterance the panel shows, its state
         self._engines: list[SpeechEngine] = []
         self._engine: SpeechEngine | None = None
@@ -123,8 +130,10 @@ class MainWindow(QMainWindow):
         self.settings_button = QPushButton("Sett&ings…")
         self.settings_button.setAccessibleName("Settings")
         self.settings_button.setToolTip("API key, devices, push-to-talk key (Ctrl+,)")
+        self.volume = VolumeControl(self.settings.volume)
         top = QHBoxLayout()
         top.addWidget(self.picker, 1)
+        top.addWidget(self.volume)
         top.addWidget(self.settings_button)
 
         self.banner = Banner()
@@ -170,6 +179,8 @@ class MainWindow(QMainWindow):
         self.picker.previewRequested.connect(self._preview)
         self.picker.loadFailed.connect(self.show_error)
         self.picker.combo.currentIndexChanged.connect(self._show_engine)
+        self.volume.changed.connect(self.speaker.set_volume)
+        self.volume.settled.connect(self._save_volume)
         self.settings_button.clicked.connect(self.open_settings)
         self.ptt.pressed.connect(self._ptt_down)
         self.ptt.released.connect(self._ptt_up)
@@ -215,6 +226,9 @@ class MainWindow(QMainWindow):
         speaker.utterance_failed.connect(self._failed)  # type: ignore[attr-defined]
         speaker.progress.connect(self._progress)  # type: ignore[attr-defined]
         speaker.latency.connect(self._latency)  # type: ignore[attr-defined]
+        speaker.piece.connect(self._piece)  # type: ignore[attr-defined]
+        speaker.position.connect(self._position)  # type: ignore[attr-defined]
+        speaker.set_volume(self.settings.volume)
         transcriber.transcribed.connect(self._transcribed)  # type: ignore[attr-defined]
         transcriber.failed.connect(self._transcribe_failed)  # type: ignore[attr-defined]
         if hasattr(transcriber, "busy_changed"):
@@ -322,8 +336,20 @@ class MainWindow(QMainWindow):
     @Slot(int, str)
     def _progress(self, uid: int, state: str) -> None:
         if (text := self._playing_text(uid)) is not None:
+            if self._shown is None or self._shown[0] != uid:
+                self.panel.new_utterance()
             self._shown = (uid, state)
             self.panel.show_playing(text, state, self._queued_after(uid))
+
+    @Slot(int, int, int)
+    def _piece(self, uid: int, index: int, count: int) -> None:
+        if self._shown is not None and self._shown[0] == uid:
+            self.panel.show_part(index, count)
+
+    @Slot(int, float)
+    def _position(self, uid: int, share: float) -> None:
+        if self._shown is not None and self._shown[0] == uid:
+            self.panel.show_share(share)
 
     def _idle(self) -> None:
         self._shown = None
@@ -361,16 +387,7 @@ class MainWindow(QMainWindow):
         self.refresh_quota()
 
     def _speak_offline(self, text: str, why: str) -> None:
-        # Not from inside the speaker's own failure signal: it moves its queue on after
-        # emitting, and a speak() made during the emit would be caught up in that.
-        self._fallback_text = (text, why)
-        QTimer.singleShot(0, self._speak_offline_now)
-
-    @Slot()
-    def _speak_offline_now(self) -> None:
-        if self._fallback_text is None or self._shut_down:
-            return
-        (text, why), self._fallback_text = self._fallback_text, None
+        # Straight from inside the speaker's failure signal: the Speaker is re-entrant.
         if self._offline is None:
             self._offline = self._engine_factory(replace(self.settings, engine="local"))
             self._engines.append(self._offline)
@@ -408,7 +425,13 @@ class MainWindow(QMainWindow):
     @Slot()
     def _ptt_up(self) -> None:
         self.ptt_bar.show_recording(False)
-        pcm = self.recorder.stop()
+        # stop() reports a too-short hold through `error` from inside this call, after the
+        # key is already up: `_releasing` tells `_recorder_error` that one is for the user.
+        self._releasing = True
+        try:
+            pcm = self.recorder.stop()
+        finally:
+            self._releasing = False
         if pcm:
             self.ptt_bar.show_transcribing(True)
             self.transcriber.transcribe(pcm)
@@ -416,8 +439,11 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _recorder_error(self, message: str) -> None:
         # Opening the microphone ahead (warm) may fail quietly; say so when the user talks.
-        if self.ptt.is_down:
-            self.show_error(message)
+        if not (self.ptt.is_down or self._releasing):
+            return
+        # Too short is a slip of the key, not a fault: said gently (the banner, never a dialog).
+        gentle = message == RecordingTooShortError.default_message
+        self.show_error(message, kind="info" if gentle else "error")
 
     @Slot(str)
     def _transcribed(self, text: str) -> None:
@@ -451,6 +477,11 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _copied(self, text: str) -> None:
         self.status.showMessage("Copied to the clipboard.", 3000)
+
+    @Slot(float)
+    def _save_volume(self, volume: float) -> None:
+        self.settings = replace(self.settings, volume=volume)
+        config.save_settings(self.settings, self._store)
 
     @Slot(str)
     def _voice_chosen(self, voice_id: str) -> None:
@@ -514,6 +545,9 @@ class MainWindow(QMainWindow):
             self._use_engine(new)
         if old.output_device != new.output_device:
             self.speaker.set_output_device(new.output_device.encode())
+        if old.volume != new.volume:
+            self.speaker.set_volume(new.volume)
+            self.volume.set_volume(new.volume)
         if old.input_device != new.input_device:
             self.recorder.set_device(new.input_device or None)
         if old.ptt_key != new.ptt_key:

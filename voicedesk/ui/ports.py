@@ -14,7 +14,8 @@ from voicedesk.engines.base import SpeechEngine
 
 class SpeakerPort(Protocol):
     """Signals: utterance_started(id), utterance_finished(id), utterance_failed(id, message),
-    progress(id, state), latency(id, LatencyMarks)."""
+    progress(id, state), latency(id, LatencyMarks), piece(id, index, count),
+    position(id, share), idle()."""
 
     def speak(self, text: str, voice_id: str | None = None) -> int: ...
 

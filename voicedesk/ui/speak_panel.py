@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # The speaker's progress states, as the panel words them.
 _STATES = {REQUESTING: "Starting", PLAYING: "Speaking", BUFFERING: "Waiting for the network"}
 
+_STEPS = 1000  # the progress bar's resolution
+
 # A dropped file bigger than this is surely not something to read aloud.
 MAX_DROP_BYTES = 2_000_000
 
@@ -105,14 +107,20 @@ class SpeakPanel(QWidget):
         self.now_playing.setAccessibleName("Now playing")
         self.now_playing.setTextFormat(Qt.TextFormat.PlainText)
         self.now_playing.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.part = QLabel(self)
+        self.part.setAccessibleName("Part playing")
+        self.part.setTextFormat(Qt.TextFormat.PlainText)
+        self.part.setVisible(False)
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Speaking progress")
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(6)
         self.progress.setVisible(False)
+        self._share = 0.0
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.now_playing, 1)
+        buttons.addWidget(self.part)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.speak_button)
         layout = QVBoxLayout(self)
@@ -146,16 +154,39 @@ class SpeakPanel(QWidget):
         self.now_playing.setText(f"{what}: {flat}{more}")
         self.now_playing.setToolTip(text[:500])
         self.now_playing.setAccessibleDescription(f"{what}{more}")
-        # Busy while waiting for audio; full while it plays. The speaker streams pieces
-        # internally, so the bar says "working" rather than a share of the text.
-        self.progress.setRange(0, 0 if state != PLAYING else 1)
-        self.progress.setValue(1 if state == PLAYING else 0)
+        # Busy while waiting for audio; the share played while it plays.
+        if state == PLAYING:
+            self.progress.setRange(0, _STEPS)
+            self.progress.setValue(round(self._share * _STEPS))
+        else:
+            self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.stop_button.setEnabled(True)
+
+    def show_part(self, index: int, count: int) -> None:
+        """Piece `index` (0-based) of `count` is being heard; one piece needs no label."""
+        text = f"Part {index + 1} of {count}" if count > 1 else ""
+        self.part.setText(text)
+        self.part.setAccessibleDescription(text)
+        self.part.setVisible(bool(text))
+
+    def show_share(self, share: float) -> None:
+        """The share of the utterance played so far, 0.0-1.0."""
+        self._share = min(1.0, max(0.0, share))
+        if self.progress.maximum():  # not while it shows "busy"
+            self.progress.setValue(round(self._share * _STEPS))
+
+    def new_utterance(self) -> None:
+        """Another utterance is shown from now on: forget the last one's part and share."""
+        self._share = 0.0
+        self.part.clear()
+        self.part.setVisible(False)
 
     def show_idle(self) -> None:
         self.now_playing.clear()
         self.now_playing.setToolTip("")
+        self.new_utterance()
         self.progress.setVisible(False)
-        self.progress.setRange(0, 1)
+        self.progress.setRange(0, _STEPS)
+        self.progress.setValue(0)
         self.stop_button.setEnabled(False)
