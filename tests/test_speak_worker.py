@@ -35,6 +35,7 @@ from voicedesk.engines.base import (
     Voice,
 )
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
+from voicedesk.engines.local import LocalEngine
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
 from voicedesk.text import split_text
 from voicedesk.workers.speaker import Speaker
@@ -456,3 +457,18 @@ def test_long_text_plays_without_gaps_at_the_joins(
     whole = np.concatenate(pcms)
     expected = (loud(whole)[-1] - loud(whole)[0] + 1) / OUT_RATE
     assert abs(len(heard) / OUT_RATE - expected) < 0.05 * expected
+
+
+@pytest.mark.slow
+def test_the_offline_voice_reports_its_sentences_as_pieces(
+    pulse: PulseServer, speaker: Speaker, qtbot: QtBot
+) -> None:
+    engine = LocalEngine()
+    speaker.set_engine(engine)
+    pieces: list[tuple[int, int]] = []
+    speaker.piece.connect(lambda uid, index, count: pieces.append((index, count)))
+    try:
+        speak_and_hear(pulse, speaker, qtbot, "The sun is up. Birds are singing. Let us go.")
+    finally:
+        engine.close()
+    assert pieces == [(0, 3), (1, 3), (2, 3)]
