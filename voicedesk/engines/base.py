@@ -76,7 +76,9 @@ class SpeechEngine(Protocol):
 
     def generate_speech(
         self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
-    ) -> bytes: ...
+    ) -> bytes:
+        """The whole utterance in memory (engines that subclass this protocol inherit it)."""
+        return b"".join(self.stream_speech(text, voice_id, cancel=cancel))
 
     def transcribe_audio(
         self, pcm: bytes, language: str = "en", *, cancel: threading.Event | None = None

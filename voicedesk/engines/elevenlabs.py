@@ -35,6 +35,7 @@ from voicedesk.engines.base import (
     PieceCallback,
     Quota,
     RecordingTooShortError,
+    SpeechEngine,
     SpeechFormat,
     StreamInterruptedError,
     Voice,
@@ -55,7 +56,7 @@ DEFAULT_TIMEOUT = 15.0
 VOICES_PAGE_SIZE = 100
 
 
-class ElevenLabsEngine:
+class ElevenLabsEngine(SpeechEngine):
     name = "elevenlabs"
     speech_format = SpeechFormat("mp3", 44_100, 1)
 
@@ -229,11 +230,6 @@ class ElevenLabsEngine:
             raise StreamInterruptedError() from None
         if cancel is not None and cancel.is_set():
             raise Cancelled()
-
-    def generate_speech(
-        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
-    ) -> bytes:
-        return b"".join(self.stream_speech(text, voice_id, cancel=cancel))
 
     # -- speech to text ----------------------------------------------------------------
 

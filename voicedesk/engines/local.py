@@ -24,6 +24,7 @@ from voicedesk.engines.base import (
     PieceCallback,
     Quota,
     RecordingTooShortError,
+    SpeechEngine,
     SpeechFormat,
     Voice,
 )
@@ -121,7 +122,7 @@ def _pieces(sentences: list[list[str]]) -> list[list[str]]:
     return sentences
 
 
-class LocalEngine:
+class LocalEngine(SpeechEngine):
     """The offline `SpeechEngine`: Piper TTS (s16le PCM) and faster-whisper tiny.en STT."""
 
     name = "local"
@@ -243,11 +244,6 @@ class LocalEngine:
             peak = float(np.max(np.abs(audio))) if audio.size else 0.0
             # Peak-normalise each piece, as Piper's own synthesize() does by default.
             yield float32_to_pcm(audio / peak if peak > 1e-8 else audio)
-
-    def generate_speech(
-        self, text: str, voice_id: str | None = None, *, cancel: threading.Event | None = None
-    ) -> bytes:
-        return b"".join(self.stream_speech(text, voice_id, cancel=cancel))
 
     # --- speech to text ------------------------------------------------------------------------
 
