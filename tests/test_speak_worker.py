@@ -116,7 +116,10 @@ def test_the_whole_utterance_is_heard_at_its_pitch(
 ) -> None:
     speaker.set_engine(ToneEngine(1.5, 440, chunk))
     heard = speak_and_hear(pulse, speaker, qtbot).sound()
-    assert abs(len(heard) / OUT_RATE - 1.5) < 0.075
+    # Samples heard, not first-to-last span: on a loaded machine 24,000 one-byte feeds can
+    # starve the sink for a moment; a gap is not lost audio, a missing or repeated frame is.
+    audible = np.count_nonzero(np.abs(heard) > 2 / 32768) / OUT_RATE
+    assert abs(audible - 1.5) < 0.075
     assert abs(dominant_frequency(heard, OUT_RATE) - 440) < 5
     assert not speaker.is_busy()
 
