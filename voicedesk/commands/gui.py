@@ -21,11 +21,13 @@ def run(args: argparse.Namespace) -> int:
 
     # Qt modules that pull in audio load after QApplication exists (QMediaDevices needs it).
     from voicedesk.audio.recorder import Recorder
+    from voicedesk.ui.collector import GuiThreadCollector
     from voicedesk.ui.icons import app_icon
     from voicedesk.ui.main_window import MainWindow
     from voicedesk.workers.speaker import Speaker
     from voicedesk.workers.transcribe import Transcriber
 
+    collector = GuiThreadCollector(app)  # before any worker thread starts
     QApplication.setWindowIcon(app_icon())
     settings = load_settings()
     if getattr(args, "engine", None):
@@ -44,4 +46,5 @@ def run(args: argparse.Namespace) -> int:
     window.show()
     code = app.exec()
     window.shutdown()  # idempotent: already done when the window closed
+    collector.stop()  # the worker threads are joined: automatic collection is safe again
     return int(code)
