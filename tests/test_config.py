@@ -129,3 +129,12 @@ def test_environment_overrides_engine_and_base_url(
     monkeypatch.setenv("ELEVENLABS_BASE_URL", "http://127.0.0.1:9999/")
     settings = config.load_settings(_store(home))
     assert settings.engine == "local" and settings.base_url == "http://127.0.0.1:9999/"
+
+
+@pytest.mark.parametrize(("saved", "loaded"), [(0.0, 0.0), (0.35, 0.35), (7, 1.0), ("x", 1.0)])
+def test_volume_round_trips_and_a_muted_volume_stays_muted(
+    home: Path, keys: MemoryKeyring, saved: object, loaded: float
+) -> None:
+    store = _store(home)
+    store.setValue(config.Key.VOLUME, saved)
+    assert config.load_settings(store).volume == loaded

@@ -170,6 +170,12 @@ def _float_or_none(value: object) -> float | None:
         return None
 
 
+def _volume(value: object) -> float:
+    """0.0 to 1.0; a saved 0 (muted) stays 0, only a missing or broken value means full."""
+    volume = _float_or_none(value)
+    return 1.0 if volume is None else min(1.0, max(0.0, volume))
+
+
 def _bool(value: object) -> bool:
     return value in (True, "true", "1", 1)
 
@@ -202,7 +208,7 @@ def load_settings(store: QSettings | None = None) -> Settings:
         speed=_float_or_none(store.value(Key.SPEED)),
         output_device=str(store.value(Key.OUTPUT_DEVICE, "") or ""),
         input_device=str(store.value(Key.INPUT_DEVICE, "") or ""),
-        volume=_float_or_none(store.value(Key.VOLUME)) or 1.0,
+        volume=_volume(store.value(Key.VOLUME)),
         ptt_key=str(store.value(Key.PTT_KEY, "F9") or "F9"),
         offline_fallback=_bool(store.value(Key.OFFLINE_FALLBACK, False)),
     )
