@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # onnxruntime (the offline voice) writes a telemetry database under ~/.cache unless told
     # not to, before anything could import it: https://github.com/microsoft/onnxruntime/pull/27379
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    # Qt Multimedia announces its FFmpeg version on every start; a `say` user needs only our line.
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.ffmpeg.info=false")
     args = build_parser().parse_args(argv)
     command = args.command or "gui"
     module = importlib.import_module(f"voicedesk.commands.{command}")
