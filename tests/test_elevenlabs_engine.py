@@ -181,13 +181,14 @@ def test_ten_cancelled_streams_leave_all_three_slots_free(
     engine: ElevenLabsEngine, emulator: Emulator
 ) -> None:
     emulator.always("tts", Fault.stall(after=500))
-    tokens = [CancelToken() for _ in range(10)]
+    texts = [f"{TEXT} Number {i}." for i in range(10)]
+    tokens = {text: CancelToken() for text in texts}
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def speak(token: CancelToken) -> None:
+    def speak(text: str) -> None:
         try:
-            for _ in engine.stream_speech(TEXT, cancel=token):
+            for _ in engine.stream_speech(text, cancel=tokens[text]):
                 pass
             outcome = "finished"
         except Cancelled:
@@ -197,21 +198,25 @@ def test_ten_cancelled_streams_leave_all_three_slots_free(
         with lock:
             outcomes.append(outcome)
 
-    threads = [threading.Thread(target=speak, args=(token,)) for token in tokens]
+    threads = [threading.Thread(target=speak, args=(text,)) for text in texts]
     for thread in threads:
         thread.start()
     for nth in range(3):  # three streams hold the slots, stalled mid-way; seven wait for one
         emulator.wait_stalled("tts", nth)
     assert API_SLOTS.available() == 0
+    holding = {record.json["text"] for record in emulator.requests("tts")}
+    # The waiters first: cancelling a holder first would hand its slot to a waiter that was
+    # not cancelled yet, which would then rightly send its request.
+    order = [t for t in texts if t not in holding] + [t for t in texts if t in holding]
     started = time.monotonic()
-    for token in tokens:
-        token.set()
+    for text in order:
+        tokens[text].set()
     for thread in threads:
         thread.join(5)
     assert time.monotonic() - started < 2  # the stalled reads were interrupted, not waited out
     assert outcomes == ["cancelled"] * 10
     assert API_SLOTS.available() == 3
-    assert len(emulator.requests("tts")) == 3  # the waiters never sent anything
+    assert len(emulator.requests("tts")) == 3  # the cancelled waiters never sent anything
     emulator.release()
 
 
