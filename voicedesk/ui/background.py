@@ -1,9 +1,10 @@
 """Run a callable off the GUI thread and post its result back (Picard's `run_task`, Buzz's wiring).
 
-Each job is a `QObject` moved to its own `QThread` with the canonical wiring: `started → run`,
-`done → quit`, `finished → deleteLater`. The result travels back as a queued signal into a relay
-that lives on the GUI thread, so callbacks always run there. Jobs get a `CancelToken`;
-`shutdown()` cancels them all and joins their threads, so quitting never leaves one running.
+Each job is a `QObject` moved to its own `QThread`: `started → run`, `done → quit`; when the
+thread has finished, the job is dropped on the GUI thread (see `run` for why not
+`deleteLater`). The result travels back as a queued signal into a relay that lives on the GUI
+thread, so callbacks always run there. Jobs get a `CancelToken`; `shutdown()` cancels them all
+and joins their threads, so quitting never leaves one running.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ class Background(QObject):
         job.succeeded.connect(relay.deliver)
         job.failed.connect(relay.report)
         job.done.connect(thread.quit)
-        job.done.connect(job.deleteLater)
+        # No `job.deleteLater`: the job is a Python-owned object, and deleting it from the
+        # worker's event loop (in C++, while Python still holds it here) crashed the process
+        # now and then. It is dropped in `_forget`, on the GUI thread, once its thread has
+        # finished and it can no longer be processing events.
         thread.finished.connect(self._forget)
         self._running[thread] = (job, relay, cancel)
         thread.start()
