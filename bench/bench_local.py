@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,8 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
+from tests.helpers.sounds import speech_pcm  # noqa: E402
 from voicedesk.engines.local import LocalEngine  # noqa: E402
-from voicedesk.engines.local_audio import resample_pcm  # noqa: E402
 
 SENTENCES = (
     "Okay.",
@@ -45,13 +44,6 @@ def first_audio_ms(engine: LocalEngine, text: str, runs: int) -> float:
         times.append((time.monotonic() - started) * 1000)
         chunks.close()  # type: ignore[attr-defined]
     return statistics.median(times)
-
-
-def espeak_pcm_16k(text: str) -> bytes:
-    wav = subprocess.run(
-        ["espeak-ng", "--stdout", text], capture_output=True, check=True
-    ).stdout  # piped, in memory: a 44-byte RIFF header, then 22.05 kHz s16le mono
-    return resample_pcm(wav[44:], 22_050, 16_000)
 
 
 def main() -> int:
@@ -75,7 +67,7 @@ def main() -> int:
     for text in SENTENCES:
         print(f"| {text} | **{first_audio_ms(engine, text, args.runs):.0f} ms** | ≤ 150 ms |")
 
-    pcm = espeak_pcm_16k(STT_TEXT)
+    pcm = speech_pcm(STT_TEXT)
     seconds = len(pcm) / 2 / 16_000
     engine.transcribe_audio(pcm)  # warm
     factors, heard = [], ""

@@ -5,21 +5,19 @@ Screenshots go to test-artifacts/ (gitignored) for a human look at the layout.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
-import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.emulator import TEST_API_KEY
+from tests.helpers.sounds import speech_pcm
 
 pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(90)]
 
@@ -65,16 +63,11 @@ def display() -> Iterator[str]:
         xvfb.wait(5)
 
 
-def speech_pcm(text: str) -> bytes:
-    """espeak-ng's voice, in memory, as 16 kHz mono s16le (what the microphone hears)."""
-    wav = subprocess.run(["espeak-ng", "--stdout", text], capture_output=True, check=True).stdout
-    with wave.open(io.BytesIO(wav)) as reader:
-        rate = reader.getframerate()
-        samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
-    times = np.arange(0, len(samples) / rate, 1 / 16_000)
-    resampled = np.interp(times, np.arange(len(samples)) / rate, samples.astype(np.float32))
-    silence = np.zeros(4_000, dtype=np.int16)  # a quarter second each side, as people pause
-    return np.concatenate([silence, resampled.astype("<i2"), silence]).tobytes()
+def speech_with_pauses(text: str) -> bytes:
+    """espeak-ng's voice at 16 kHz (what the microphone hears), with a quarter second of
+    silence each side, as people pause."""
+    silence = bytes(2 * 4_000)
+    return silence + speech_pcm(text) + silence
 
 
 def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
@@ -126,7 +119,7 @@ def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
             screenshot("gui-speaking.png")
         assert "Hello from the desktop." in emulator.last("tts").body.decode()
 
-        pcm = speech_pcm("testing one two three")
+        pcm = speech_with_pauses("testing one two three")
         xdotool("keydown", "F9")
         _wait(lambda: "Source Output #" in pulse.pactl("list", "source-outputs"), 10, "the mic")
         screenshot("gui-listening.png")

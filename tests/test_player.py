@@ -11,6 +11,7 @@ from PySide6.QtMultimedia import QAudioDevice
 from pytestqt.qtbot import QtBot
 
 from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, Capture, PulseServer
+from tests.helpers.sounds import tone_pcm
 from voicedesk.audio import player as player_module
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.player import Player
@@ -19,11 +20,6 @@ from voicedesk.engines.base import NoOutputDeviceError
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(30)]
 
 MONO = PcmFormat(OUT_RATE, 1)
-
-
-def tone_pcm(seconds: float, freq: float = 440.0, rate: int = OUT_RATE) -> bytes:
-    t = np.arange(int(seconds * rate)) / rate
-    return (np.sin(2 * np.pi * freq * t) * 0.5 * 32767).astype("<i2").tobytes()
 
 
 def dominant_frequency(samples: np.ndarray, rate: int) -> float:

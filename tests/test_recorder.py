@@ -6,12 +6,10 @@ input) and compared with what the recorder captured.
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import subprocess
 import threading
-import wave
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.pulse import MIC_SINK, PulseServer
+from tests.helpers.sounds import speech_pcm
 from voicedesk.audio import mic_devices
 from voicedesk.audio.mic_capture import BYTES_PER_SECOND, MicCapture
 from voicedesk.audio.recorder import Recorder
@@ -39,14 +38,7 @@ def espeak_pcm(text: str, pad_seconds: float = 0.5, lead_seconds: float = 0.0) -
     """espeak-ng speech as 16 kHz mono s16le, made in memory, with `pad_seconds` of silence
     after it (so the tail has reached the recorder when the player exits) and `lead_seconds`
     before it."""
-    wav = subprocess.run(
-        ["espeak-ng", "--stdout", text], capture_output=True, check=True, timeout=20
-    ).stdout
-    with wave.open(io.BytesIO(wav)) as reader:
-        rate = reader.getframerate()
-        source = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
-    times = np.arange(int(source.size * RATE / rate)) * (rate / RATE)
-    speech = np.interp(times, np.arange(source.size), source.astype(np.float32))
+    speech = np.frombuffer(speech_pcm(text, RATE), dtype="<i2").astype(np.float32)
     speech = speech[: np.flatnonzero(np.abs(speech) > 100)[-1] + 1]  # espeak's own 0.3 s tail
     pad = np.zeros(int(pad_seconds * RATE), dtype=np.float32)
     lead = np.zeros(int(lead_seconds * RATE), dtype=np.float32)

@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers.sounds import tone_pcm
+
 OUT_SINK = "vd_out"
 MIC_SINK = "vd_mic"
 OUT_RATE = 44_100
@@ -167,7 +169,7 @@ class PulseServer:
         big blocks until the warmer connects), which would show up as gaps or delays in
         whichever test happens to run first.
         """
-        clip, intact = _tone(seconds, rate), 0
+        clip, intact = tone_pcm(seconds, rate=rate), 0
         for _ in range(40):
             with self.record_output(sink, rate) as capture:
                 self.play(clip, sink, rate).wait(10)
@@ -251,11 +253,6 @@ def _die_with_parent() -> None:
     PR_SET_PDEATHSIG = 1
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _tone(seconds: float, rate: int) -> bytes:
-    t = np.arange(int(seconds * rate)) / rate
-    return (np.sin(2 * np.pi * 440 * t) * 0.5 * 32767).astype("<i2").tobytes()
 
 
 _server: PulseServer | None = None
