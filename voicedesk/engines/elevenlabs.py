@@ -11,6 +11,7 @@ they resend the upload without its form fields (see ../shared/elevenlabs/README.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import socket
 import threading
@@ -170,39 +171,36 @@ class ElevenLabsEngine(SpeechEngine):
         self, piece: Piece, voice_id: str, cancel: threading.Event | None
     ) -> Iterator[bytes]:
         for attempt in self._attempts(cancel):
-            with api_slot(cancel):
+            # Left in reverse order: forget the cancel hook, close the response, free the slot.
+            with api_slot(cancel), contextlib.ExitStack() as opened:
                 try:
-                    request = self._client.text_to_speech.with_raw_response.stream(
-                        voice_id,
-                        text=piece.text,
-                        model_id=self.model_id,
-                        output_format=self.output_format,  # type: ignore[arg-type]
-                        previous_text=piece.previous_text,
-                        next_text=piece.next_text,
-                        voice_settings=self.voice_settings,  # type: ignore[arg-type]
-                        # chunk_size None: hand over bytes as they arrive, not in 1 KiB batches.
-                        request_options=self._options(chunk_size=None),
+                    http_response = opened.enter_context(
+                        self._client.text_to_speech.with_raw_response.stream(
+                            voice_id,
+                            text=piece.text,
+                            model_id=self.model_id,
+                            output_format=self.output_format,  # type: ignore[arg-type]
+                            previous_text=piece.previous_text,
+                            next_text=piece.next_text,
+                            voice_settings=self.voice_settings,  # type: ignore[arg-type]
+                            # chunk_size None: hand over bytes as they arrive, not in 1 KiB batches.
+                            request_options=self._options(chunk_size=None),
+                        )
                     )
-                    http_response = request.__enter__()
                 except VoiceDeskError:
                     raise
                 except Exception as exc:
                     self._fail(exc, attempt, cancel)
                     continue
-                # The request is open: from here the slot and the response end together.
-                with contextlib.closing(_Exit(request)):
-                    response: httpx.Response = http_response._response
-                    forget = on_cancel(cancel, lambda r=response: _interrupt(r))
-                    try:
-                        chunks = iter(http_response.data)
-                        first = self._first_chunk(chunks, attempt, cancel)
-                        if first is _RETRY:
-                            continue
-                        if first is not None:
-                            yield first
-                            yield from self._rest(chunks, cancel)
-                    finally:
-                        forget()
+                response: httpx.Response = http_response._response
+                opened.callback(on_cancel(cancel, functools.partial(_interrupt, response)))
+                chunks = iter(http_response.data)
+                first = self._first_chunk(chunks, attempt, cancel)
+                if first is _RETRY:
+                    continue
+                if first is not None:
+                    yield first
+                    yield from self._rest(chunks, cancel)
                 return
 
     def _first_chunk(
@@ -287,16 +285,6 @@ class ElevenLabsEngine(SpeechEngine):
 
 
 _RETRY = object()
-
-
-class _Exit:
-    """Adapts a context manager's exit to `contextlib.closing`."""
-
-    def __init__(self, manager: Any) -> None:
-        self._manager = manager
-
-    def close(self) -> None:
-        self._manager.__exit__(None, None, None)
 
 
 def _interrupt(response: httpx.Response) -> None:
