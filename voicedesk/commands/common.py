@@ -15,8 +15,13 @@ def engine_from_args(args: argparse.Namespace) -> tuple[SpeechEngine, Settings]:
     return create_engine(settings, args.engine), settings
 
 
-def fail(error: BaseException) -> int:
+def fail(error: BaseException | str) -> int:
     """One line on stderr, never a traceback (and never the key: messages don't carry it)."""
-    message = error.message if isinstance(error, VoiceDeskError) else str(error) or repr(error)
+    if isinstance(error, str):
+        message = error
+    elif isinstance(error, VoiceDeskError):
+        message = error.message
+    else:
+        message = str(error) or repr(error)
     print(f"voicedesk: {message}", file=sys.stderr)
     return 1

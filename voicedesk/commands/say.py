@@ -73,7 +73,4 @@ def run(args: argparse.Namespace) -> int:
         engine.close()
     if args.stats and outcome.marks is not None:
         print(outcome.marks.to_json(), file=sys.stderr)
-    if outcome.error is not None:
-        print(f"voicedesk: {outcome.error}", file=sys.stderr)
-        return 1
-    return 0
+    return 0 if outcome.error is None else fail(outcome.error)
