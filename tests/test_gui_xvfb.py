@@ -108,7 +108,9 @@ def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        window = xdotool("search", "--sync", "--name", "^voicedesk$").splitlines()[0]
+        # Only a mapped window can take focus: a search that also finds it unmapped races.
+        found = xdotool("search", "--sync", "--onlyvisible", "--name", "^voicedesk$")
+        window = found.splitlines()[0]
         xdotool("windowfocus", "--sync", window)
         emulator.wait_done("voices", timeout=10)
 
