@@ -24,7 +24,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     conf.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(conf))
-    for name in ("ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "VOICEDESK_ENGINE"):
+    for name in (
+        "ELEVENLABS_API_KEY",
+        "ELEVENLABS_BASE_URL",
+        "VOICEDESK_ENGINE",
+        "VOICEDESK_ALLOW_INSECURE_HTTP",
+        "VOICEDESK_READ_TIMEOUT",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield tmp_path
 
@@ -138,3 +144,45 @@ def test_volume_round_trips_and_a_muted_volume_stays_muted(
     store = _store(home)
     store.setValue(config.Key.VOLUME, saved)
     assert config.load_settings(store).volume == loaded
+
+
+def test_what_came_from_the_environment_is_used_but_never_saved(
+    home: Path, keys: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(home)
+    config.save_settings(Settings(base_url="https://saved.example", engine="local"), store)
+    monkeypatch.setenv("ELEVENLABS_BASE_URL", "http://127.0.0.1:9/one-off")
+    monkeypatch.setenv("VOICEDESK_ENGINE", "elevenlabs")
+    monkeypatch.setenv("VOICEDESK_READ_TIMEOUT", "3")
+    loaded = config.load_settings(store)
+    assert loaded.base_url == "http://127.0.0.1:9/one-off"
+    assert loaded.engine == "elevenlabs" and loaded.read_timeout == 3.0
+    assert loaded.from_environment == {"base_url", "engine", "read_timeout"}
+
+    config.save_settings(config.replace(loaded, volume=0.5), store)  # Settings → Save
+    for name in ("ELEVENLABS_BASE_URL", "VOICEDESK_ENGINE", "VOICEDESK_READ_TIMEOUT"):
+        monkeypatch.delenv(name)
+    later = config.load_settings(_store(home))
+    assert later.base_url == "https://saved.example" and later.engine == "local"
+    assert later.read_timeout == config.DEFAULT_READ_TIMEOUT and later.volume == 0.5
+    assert later.from_environment == frozenset()
+
+
+def test_new_settings_round_trip(home: Path, keys: MemoryKeyring) -> None:
+    store = _store(home)
+    chosen = Settings(
+        allow_insecure_http=True,
+        read_timeout=4.5,
+        live_transcript=False,
+        type_into_focused=True,
+        insert_method="type",
+    )
+    config.save_settings(chosen, store)
+    loaded = config.load_settings(_store(home))
+    assert (loaded.allow_insecure_http, loaded.read_timeout, loaded.live_transcript) == (
+        True,
+        4.5,
+        False,
+    )
+    assert loaded.type_into_focused and loaded.insert_method == "type"
+    assert config.load_settings(_store(home / "fresh")).live_transcript is None

@@ -14,7 +14,8 @@ from tests.emulator.faults import Fault
 from tests.emulator.server import Emulator
 from voicedesk.cancel import CancelToken
 from voicedesk.config import DEFAULT_VOICE_ID
-from voicedesk.engines.base import (
+from voicedesk.engines.elevenlabs import ElevenLabsEngine
+from voicedesk.errors import (
     Cancelled,
     EmptyTextError,
     InvalidKeyError,
@@ -26,7 +27,6 @@ from voicedesk.engines.base import (
     VoiceDeskError,
     VoiceNotFoundError,
 )
-from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.limits import API_SLOTS, RetryPolicy
 from voicedesk.text import split_text
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from voicedesk.cancel import CancelToken
-from voicedesk.engines.base import Cancelled
+from voicedesk.errors import Cancelled
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS, api_slot, wait_or_cancel
 
 

@@ -17,17 +17,16 @@ import jiwer
 import numpy as np
 import pytest
 
-from voicedesk.engines.base import (
+from voicedesk.engines.base import SpeechEngine, SpeechFormat
+from voicedesk.engines.local import VOICE_ID, LocalEngine
+from voicedesk.engines.local_audio import pcm_to_float32, resample_pcm
+from voicedesk.errors import (
     STT_SAMPLE_RATE,
     Cancelled,
     EmptyTextError,
     EngineUnavailableError,
     RecordingTooShortError,
-    SpeechEngine,
-    SpeechFormat,
 )
-from voicedesk.engines.local import VOICE_ID, LocalEngine
-from voicedesk.engines.local_audio import pcm_to_float32, resample_pcm
 
 REPO = Path(__file__).resolve().parents[1]
 THREE_SENTENCES = "The sun is up. Birds are singing outside. Let us go for a walk."

@@ -15,7 +15,7 @@ from tests.helpers.sounds import tone_pcm
 from voicedesk.audio import player as player_module
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.player import Player
-from voicedesk.engines.base import NoOutputDeviceError
+from voicedesk.errors import NoOutputDeviceError
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(30)]
 

@@ -21,11 +21,7 @@ from tests.helpers.sounds import speech_pcm
 from voicedesk.audio import mic_devices
 from voicedesk.audio.mic_capture import BYTES_PER_SECOND, MicCapture
 from voicedesk.audio.recorder import Recorder
-from voicedesk.engines.base import (
-    InputDeviceError,
-    NoInputDeviceError,
-    RecordingTooShortError,
-)
+from voicedesk.errors import InputDeviceError, NoInputDeviceError, RecordingTooShortError
 
 RATE = 16_000
 pytestmark = pytest.mark.timeout(30)

@@ -16,7 +16,7 @@ from tests.emulator.faults import Fault
 from tests.emulator.server import Emulator
 from tests.helpers.cli import cli_env, run_cli
 from tests.helpers.pulse import OUT_RATE, PulseServer
-from voicedesk.engines.base import EmptyTextError, NoOutputDeviceError, StreamInterruptedError
+from voicedesk.errors import EmptyTextError, NoOutputDeviceError, StreamInterruptedError
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]
 

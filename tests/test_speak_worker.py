@@ -25,17 +25,10 @@ from voicedesk.audio.decoder import StreamDecoder
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.engines import elevenlabs as elevenlabs_module
-from voicedesk.engines.base import (
-    EmptyTextError,
-    NoOutputDeviceError,
-    PieceCallback,
-    Quota,
-    SpeechFormat,
-    StreamInterruptedError,
-    Voice,
-)
+from voicedesk.engines.base import PieceCallback, Quota, SpeechFormat, Voice
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.engines.local import LocalEngine
+from voicedesk.errors import EmptyTextError, NoOutputDeviceError, StreamInterruptedError
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
 from voicedesk.text import split_text
 from voicedesk.workers.speaker import Speaker

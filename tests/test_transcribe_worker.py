@@ -20,8 +20,9 @@ from tests.test_recorder import (  # noqa: F401 (live_mic is a fixture)
     similarity,
 )
 from voicedesk.audio.recorder import Recorder
-from voicedesk.engines.base import Cancelled, NetworkError, SpeechEngine
+from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
+from voicedesk.errors import Cancelled, NetworkError
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS, api_slot
 from voicedesk.workers.transcribe import Transcriber
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.emulator import DEFAULT_TRANSCRIPT, Fault
-from voicedesk.engines.base import RecordingTooShortError
+from voicedesk.errors import RecordingTooShortError
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show

@@ -13,7 +13,7 @@ from tests.emulator import Fault
 from tests.emulator.audio import AudioSpec
 from voicedesk.audio import player as player_module
 from voicedesk.engines import elevenlabs as elevenlabs_module
-from voicedesk.engines.base import NoOutputDeviceError
+from voicedesk.errors import NoOutputDeviceError
 from voicedesk.text import split_text
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures

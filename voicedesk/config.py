@@ -49,10 +49,21 @@ class Key(StrEnum):
     VOLUME = "audio/volume"
     PTT_KEY = "ptt/key"
     OFFLINE_FALLBACK = "engine/offline_fallback"
+    ALLOW_INSECURE_HTTP = "elevenlabs/allow_insecure_http"
+    READ_TIMEOUT = "elevenlabs/read_timeout"
+    LIVE_TRANSCRIPT = "ptt/live_transcript"
+    TYPE_INTO_FOCUSED = "ptt/type_into_focused"
+    INSERT_METHOD = "ptt/insert_method"
     SETTINGS_VERSION = "settings_version"
 
 
 SETTINGS_VERSION = 1
+
+# Seconds without a byte before an ElevenLabs request counts as stalled (httpx applies it to the
+# connect, each read and each write), so a stalled stream ends with a clear line, never a hang.
+DEFAULT_READ_TIMEOUT = 15.0
+InsertMethod = Literal["auto", "paste", "type"]
+INSERT_METHODS: tuple[InsertMethod, ...] = ("auto", "paste", "type")
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,16 @@ class Settings:
     volume: float = 1.0
     ptt_key: str = "F9"
     offline_fallback: bool = False
+    # Plain http:// to a host other than this computer sends the key in clear: refused unless set.
+    allow_insecure_http: bool = False
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    # Live words while the key is held (ElevenLabs realtime); None: on when a key is configured.
+    live_transcript: bool | None = None
+    # Type the transcript where the user's cursor is (opt-in), and how.
+    type_into_focused: bool = False
+    insert_method: InsertMethod = "auto"
+    # Fields whose value came from the environment: shown, used, never saved.
+    from_environment: frozenset[str] = frozenset()
 
     @property
     def has_api_key(self) -> bool:
@@ -86,6 +107,11 @@ class Settings:
         }
         values = {name: value for name, value in chosen.items() if value is not None}
         return values or None
+
+    def live_transcript_enabled(self) -> bool:
+        if self.live_transcript is None:
+            return self.resolved_engine() == "elevenlabs"
+        return self.live_transcript and self.resolved_engine() == "elevenlabs"
 
     def resolved_engine(self) -> Literal["elevenlabs", "local"]:
         """`auto` means ElevenLabs when a key is configured, else the offline engine."""
@@ -180,6 +206,15 @@ def _bool(value: object) -> bool:
     return value in (True, "true", "1", 1)
 
 
+def _optional_bool(value: object) -> bool | None:
+    return None if value in (None, "") else _bool(value)
+
+
+def _positive_float(value: object, default: float) -> float:
+    number = _float_or_none(value)
+    return number if number is not None and 0 < number < 3600 else default
+
+
 def _upgrade(store: QSettings) -> None:
     """Upgrade settings written by an older version, in place. Version 1 is the first, so
     there is nothing to upgrade yet; later versions add their steps here. Reading settings
@@ -193,8 +228,24 @@ def load_settings(store: QSettings | None = None) -> Settings:
     store = store or qsettings()
     _upgrade(store)
     api_key, source = load_api_key()
-    engine = os.environ.get("VOICEDESK_ENGINE") or str(store.value(Key.ENGINE, "auto"))
-    base_url = os.environ.get("ELEVENLABS_BASE_URL") or str(store.value(Key.BASE_URL, "") or "")
+    from_env: set[str] = set()
+    engine = str(store.value(Key.ENGINE, "auto"))
+    if env_engine := os.environ.get("VOICEDESK_ENGINE", "").strip():
+        engine = env_engine
+        from_env.add("engine")
+    base_url = str(store.value(Key.BASE_URL, "") or "")
+    if env_url := os.environ.get("ELEVENLABS_BASE_URL", "").strip():
+        base_url = env_url
+        from_env.add("base_url")
+    allow_insecure = _bool(store.value(Key.ALLOW_INSECURE_HTTP, False))
+    if (env_insecure := os.environ.get("VOICEDESK_ALLOW_INSECURE_HTTP", "").strip()) != "":
+        allow_insecure = _bool(env_insecure.lower())
+        from_env.add("allow_insecure_http")
+    read_timeout = _positive_float(store.value(Key.READ_TIMEOUT), DEFAULT_READ_TIMEOUT)
+    if env_timeout := os.environ.get("VOICEDESK_READ_TIMEOUT", "").strip():
+        read_timeout = _positive_float(env_timeout, read_timeout)
+        from_env.add("read_timeout")
+    insert_method = str(store.value(Key.INSERT_METHOD, "auto") or "auto")
     return Settings(
         api_key=api_key,
         api_key_source=source,
@@ -211,11 +262,27 @@ def load_settings(store: QSettings | None = None) -> Settings:
         volume=_volume(store.value(Key.VOLUME)),
         ptt_key=str(store.value(Key.PTT_KEY, "F9") or "F9"),
         offline_fallback=_bool(store.value(Key.OFFLINE_FALLBACK, False)),
+        allow_insecure_http=allow_insecure,
+        read_timeout=read_timeout,
+        live_transcript=_optional_bool(store.value(Key.LIVE_TRANSCRIPT)),
+        type_into_focused=_bool(store.value(Key.TYPE_INTO_FOCUSED, False)),
+        insert_method=insert_method if insert_method in INSERT_METHODS else "auto",  # type: ignore[arg-type]
+        from_environment=frozenset(from_env),
     )
 
 
+# Settings fields that an environment variable can set, and the QSettings key each would overwrite.
+_ENV_KEYS: dict[str, Key] = {
+    "engine": Key.ENGINE,
+    "base_url": Key.BASE_URL,
+    "allow_insecure_http": Key.ALLOW_INSECURE_HTTP,
+    "read_timeout": Key.READ_TIMEOUT,
+}
+
+
 def save_settings(settings: Settings, store: QSettings | None = None) -> None:
-    """Persist everything but the API key (that goes to the keyring via `store_api_key`)."""
+    """Persist everything but the API key (that goes to the keyring via `store_api_key`) and
+    what came from the environment (a one-off `ELEVENLABS_BASE_URL` must not become permanent)."""
     store = store or qsettings()
     values: dict[Key, object] = {
         Key.ENGINE: settings.engine,
@@ -231,10 +298,17 @@ def save_settings(settings: Settings, store: QSettings | None = None) -> None:
         Key.VOLUME: settings.volume,
         Key.PTT_KEY: settings.ptt_key,
         Key.OFFLINE_FALLBACK: settings.offline_fallback,
+        Key.ALLOW_INSECURE_HTTP: settings.allow_insecure_http,
+        Key.READ_TIMEOUT: settings.read_timeout,
+        Key.LIVE_TRANSCRIPT: "" if settings.live_transcript is None else settings.live_transcript,
+        Key.TYPE_INTO_FOCUSED: settings.type_into_focused,
+        Key.INSERT_METHOD: settings.insert_method,
         Key.SETTINGS_VERSION: SETTINGS_VERSION,
     }
+    from_env = {_ENV_KEYS[name] for name in settings.from_environment if name in _ENV_KEYS}
     for key, value in values.items():
-        store.setValue(key, value)
+        if key not in from_env:
+            store.setValue(key, value)
     store.sync()
 
 

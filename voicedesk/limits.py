@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSemaphore
 
-from voicedesk.engines.base import Cancelled
+from voicedesk.errors import Cancelled
 
 MAX_CONCURRENT_API_CALLS = 3
 API_SLOTS = QSemaphore(MAX_CONCURRENT_API_CALLS)

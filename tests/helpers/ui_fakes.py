@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from voicedesk.engines.base import RecordingTooShortError
+from voicedesk.errors import RecordingTooShortError
 
 
 class StubRecorder(QObject):

@@ -18,8 +18,8 @@ from tests.emulator import TEST_API_KEY
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.ui_fakes import StubRecorder
 from voicedesk.config import Settings
-from voicedesk.engines.base import VoiceDeskError
 from voicedesk.engines.factory import create_engine
+from voicedesk.errors import VoiceDeskError
 from voicedesk.ui.main_window import MainWindow
 from voicedesk.workers.speaker import Speaker
 from voicedesk.workers.transcribe import Transcriber

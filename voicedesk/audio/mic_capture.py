@@ -25,7 +25,7 @@ from voicedesk.audio import mic_devices
 from voicedesk.audio.mic_devices import InputDevice, SoundDevice
 from voicedesk.audio.mic_resample import StreamResampler
 from voicedesk.audio.trim import speech_bounds
-from voicedesk.engines.base import (
+from voicedesk.errors import (
     STT_CHANNELS,
     STT_SAMPLE_RATE,
     STT_SAMPLE_WIDTH,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voicedesk.audio.quiet_stderr import quiet_native_stderr
-from voicedesk.engines.base import InputDeviceError, NoInputDeviceError, VoiceDeskError
+from voicedesk.errors import InputDeviceError, NoInputDeviceError, VoiceDeskError
 
 log = logging.getLogger(__name__)
 

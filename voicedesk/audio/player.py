@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.ring_buffer import RingBuffer
 from voicedesk.audio.sink_host import SinkHost, device_by_id, format_for_device
-from voicedesk.engines.base import NoOutputDeviceError
+from voicedesk.errors import NoOutputDeviceError
 
 # Decoded audio the worker may get ahead of playback before `write` waits: long enough that
 # a whole sentence-piece downloads (and its API slot frees) while the previous one plays.

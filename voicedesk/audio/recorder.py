@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from voicedesk.audio.mic_capture import DEFAULT_MAX_SECONDS, MicCapture
 from voicedesk.audio.mic_devices import InputDevice, SoundDevice, list_input_devices
-from voicedesk.engines.base import VoiceDeskError
+from voicedesk.errors import VoiceDeskError
 
 METER_INTERVAL_MS = 33  # ~30 level updates a second
 

@@ -11,7 +11,7 @@ from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink,
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.pcm_source import PcmSource
 from voicedesk.audio.ring_buffer import RingBuffer
-from voicedesk.engines.base import NoOutputDeviceError
+from voicedesk.errors import NoOutputDeviceError
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voicedesk.engines.base import STT_SAMPLE_RATE
+from voicedesk.errors import STT_SAMPLE_RATE
 
 FRAME_SECONDS = 0.01
 MARGIN_SECONDS = 0.2

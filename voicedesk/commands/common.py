@@ -6,8 +6,9 @@ import argparse
 import sys
 
 from voicedesk.config import Settings, load_settings
-from voicedesk.engines.base import SpeechEngine, VoiceDeskError
+from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.factory import create_engine
+from voicedesk.errors import VoiceDeskError
 
 
 def engine_from_args(args: argparse.Namespace) -> tuple[SpeechEngine, Settings]:

@@ -8,8 +8,8 @@ import sys
 from PySide6.QtWidgets import QApplication
 
 from voicedesk.config import APP_NAME, load_settings
-from voicedesk.engines.base import VoiceDeskError
 from voicedesk.engines.factory import create_engine
+from voicedesk.errors import VoiceDeskError
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from voicedesk.audio.mic_capture import MicCapture
 from voicedesk.commands.common import engine_from_args, fail
-from voicedesk.engines.base import RecordingTooShortError, VoiceDeskError
+from voicedesk.errors import RecordingTooShortError, VoiceDeskError
 
 
 def run(args: argparse.Namespace) -> int:

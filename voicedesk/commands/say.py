@@ -15,7 +15,7 @@ from PySide6.QtMultimedia import QMediaDevices
 
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.commands.common import engine_from_args, fail
-from voicedesk.engines.base import EmptyTextError, NoOutputDeviceError, VoiceDeskError
+from voicedesk.errors import EmptyTextError, NoOutputDeviceError, VoiceDeskError
 from voicedesk.workers.speaker import Speaker
 
 

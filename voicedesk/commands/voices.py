@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from voicedesk.commands.common import engine_from_args, fail
-from voicedesk.engines.base import VoiceDeskError
+from voicedesk.errors import VoiceDeskError
 
 
 def run(args: argparse.Namespace) -> int:

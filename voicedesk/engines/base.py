@@ -11,10 +11,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-# What speech-to-text takes everywhere in voicedesk: raw PCM, no container.
-STT_SAMPLE_RATE = 16_000
-STT_SAMPLE_WIDTH = 2  # bytes, signed 16-bit little-endian
-STT_CHANNELS = 1
+from voicedesk.errors import (  # re-exported: the engine API names them here too
+    STT_CHANNELS,
+    STT_SAMPLE_RATE,
+    STT_SAMPLE_WIDTH,
+    Cancelled,
+    EmptyTextError,
+    EngineUnavailableError,
+    InputDeviceError,
+    InvalidKeyError,
+    NetworkError,
+    NoInputDeviceError,
+    NoOutputDeviceError,
+    QuotaExceededError,
+    RateLimitedError,
+    RecordingTooLongError,
+    RecordingTooShortError,
+    ServiceError,
+    StreamInterruptedError,
+    TextTooLongError,
+    VoiceDeskError,
+    VoiceNotFoundError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,84 +109,30 @@ class SpeechEngine(Protocol):
     def close(self) -> None: ...
 
 
-class VoiceDeskError(Exception):
-    """An error a user can read: `message` fits a status bar; no traceback, never a secret."""
-
-    default_message = "Something went wrong."
-    #: Whether trying the same thing again later might succeed (shown as a "Retry" action).
-    retryable = False
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message or self.default_message
-        super().__init__(self.message)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
-
-
-class EmptyTextError(VoiceDeskError):
-    default_message = "There is nothing to speak: type some text first."
-
-
-class InvalidKeyError(VoiceDeskError):
-    default_message = "The ElevenLabs API key was rejected. Check it in Settings."
-
-
-class QuotaExceededError(VoiceDeskError):
-    default_message = "Your ElevenLabs character quota is used up for this period."
-
-
-class VoiceNotFoundError(VoiceDeskError):
-    default_message = "That voice is not available on this ElevenLabs account. Pick another voice."
-
-
-class TextTooLongError(VoiceDeskError):
-    default_message = "The text is too long for one request."
-
-
-class RateLimitedError(VoiceDeskError):
-    default_message = "ElevenLabs is busy (too many requests at once). Try again in a moment."
-    retryable = True
-
-
-class NetworkError(VoiceDeskError):
-    default_message = "Could not reach ElevenLabs. Check your network connection."
-    retryable = True
-
-
-class StreamInterruptedError(VoiceDeskError):
-    default_message = "The connection dropped while speaking; the rest of the text was not played."
-    retryable = True
-
-
-class ServiceError(VoiceDeskError):
-    default_message = "ElevenLabs returned an error."
-    retryable = True
-
-
-class Cancelled(VoiceDeskError):
-    default_message = "Stopped."
-
-
-class NoInputDeviceError(VoiceDeskError):
-    default_message = "No microphone was found. Connect one or choose another in Settings."
-
-
-class InputDeviceError(VoiceDeskError):
-    default_message = "The microphone could not be opened (busy, or permission refused)."
-
-
-class NoOutputDeviceError(VoiceDeskError):
-    default_message = "No audio output device was found. Connect speakers or headphones."
-
-
-class RecordingTooShortError(VoiceDeskError):
-    default_message = "That was too short to transcribe: hold the key while you speak."
-
-
-class RecordingTooLongError(VoiceDeskError):
-    default_message = "The recording reached its length limit and was stopped."
-
-
-class EngineUnavailableError(VoiceDeskError):
-    default_message = "The offline speech engine is not installed."
+__all__ = [
+    "STT_CHANNELS",
+    "STT_SAMPLE_RATE",
+    "STT_SAMPLE_WIDTH",
+    "Cancelled",
+    "EmptyTextError",
+    "EngineUnavailableError",
+    "InputDeviceError",
+    "InvalidKeyError",
+    "NetworkError",
+    "NoInputDeviceError",
+    "NoOutputDeviceError",
+    "PieceCallback",
+    "Quota",
+    "QuotaExceededError",
+    "RateLimitedError",
+    "RecordingTooLongError",
+    "RecordingTooShortError",
+    "ServiceError",
+    "SpeechEngine",
+    "SpeechFormat",
+    "StreamInterruptedError",
+    "TextTooLongError",
+    "Voice",
+    "VoiceDeskError",
+    "VoiceNotFoundError",
+]

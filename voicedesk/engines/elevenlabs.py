@@ -29,20 +29,16 @@ from voicedesk.config import (
     DEFAULT_STT_MODEL_ID,
     DEFAULT_VOICE_ID,
 )
-from voicedesk.engines.base import (
+from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFormat, Voice
+from voicedesk.engines.elevenlabs_errors import Failure, classify
+from voicedesk.errors import (
     STT_SAMPLE_RATE,
     Cancelled,
     EmptyTextError,
-    PieceCallback,
-    Quota,
     RecordingTooShortError,
-    SpeechEngine,
-    SpeechFormat,
     StreamInterruptedError,
-    Voice,
     VoiceDeskError,
 )
-from voicedesk.engines.elevenlabs_errors import Failure, classify
 from voicedesk.limits import RETRY, RetryPolicy, api_slot, wait_or_cancel
 from voicedesk.text import Piece, split_text
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from elevenlabs.core.api_error import ApiError
 
-from voicedesk.engines.base import (
+from voicedesk.errors import (
     InvalidKeyError,
     NetworkError,
     QuotaExceededError,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from voicedesk.config import Settings
-from voicedesk.engines.base import InvalidKeyError, SpeechEngine
+from voicedesk.engines.base import SpeechEngine
+from voicedesk.errors import InvalidKeyError
 
 
 def create_engine(settings: Settings, choice: str | None = None) -> SpeechEngine:

@@ -16,17 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voicedesk.engines.base import (
+from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFormat, Voice
+from voicedesk.errors import (
     STT_SAMPLE_RATE,
     Cancelled,
     EmptyTextError,
     EngineUnavailableError,
-    PieceCallback,
-    Quota,
     RecordingTooShortError,
-    SpeechEngine,
-    SpeechFormat,
-    Voice,
 )
 
 if TYPE_CHECKING:

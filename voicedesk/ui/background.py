@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from voicedesk.cancel import CancelToken
-from voicedesk.engines.base import VoiceDeskError
+from voicedesk.errors import VoiceDeskError
 
 log = logging.getLogger(__name__)
 

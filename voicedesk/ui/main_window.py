@@ -28,14 +28,9 @@ from voicedesk import config
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
-from voicedesk.engines.base import (
-    EmptyTextError,
-    Quota,
-    RecordingTooShortError,
-    SpeechEngine,
-    VoiceDeskError,
-)
+from voicedesk.engines.base import Quota, SpeechEngine
 from voicedesk.engines.factory import create_engine
+from voicedesk.errors import EmptyTextError, RecordingTooShortError, VoiceDeskError
 from voicedesk.ui.background import Background
 from voicedesk.ui.banner import Banner
 from voicedesk.ui.history import HistoryPanel

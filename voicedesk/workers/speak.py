@@ -22,7 +22,8 @@ from voicedesk.audio.leading_silence import LeadingSilenceTrimmer
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.player import Player
 from voicedesk.cancel import CancelToken
-from voicedesk.engines.base import Cancelled, SpeechEngine, VoiceDeskError
+from voicedesk.engines.base import SpeechEngine
+from voicedesk.errors import Cancelled, VoiceDeskError
 from voicedesk.workers.pieces import PieceStart
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,8 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.audio.player import Player
 from voicedesk.cancel import CancelToken
-from voicedesk.engines.base import EmptyTextError, SpeechEngine
+from voicedesk.engines.base import SpeechEngine
+from voicedesk.errors import EmptyTextError
 from voicedesk.workers.pieces import PieceStart, PieceTimeline, PlayPosition
 from voicedesk.workers.speak import SpeakWorker, Utterance
 

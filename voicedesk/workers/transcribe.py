@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from voicedesk.engines.base import Cancelled, SpeechEngine, VoiceDeskError
+from voicedesk.engines.base import SpeechEngine
+from voicedesk.errors import Cancelled, VoiceDeskError
 
 log = logging.getLogger(__name__)
 

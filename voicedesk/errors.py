@@ -1,0 +1,135 @@
+"""The errors users see, and the audio format speech-to-text takes everywhere.
+
+Every layer imports these (engines, audio, workers, UI), so they live here, below all of them:
+plain Python, no Qt. Each error carries a `message` fit for a status bar: never a traceback,
+never a secret.
+"""
+
+from __future__ import annotations
+
+# What speech-to-text takes everywhere in voicedesk: raw PCM, no container.
+STT_SAMPLE_RATE = 16_000
+STT_SAMPLE_WIDTH = 2  # bytes, signed 16-bit little-endian
+STT_CHANNELS = 1
+
+
+class VoiceDeskError(Exception):
+    """An error a user can read: `message` fits a status bar; no traceback, never a secret."""
+
+    default_message = "Something went wrong."
+    #: Whether trying the same thing again later might succeed (shown as a "Retry" action).
+    retryable = False
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class EmptyTextError(VoiceDeskError):
+    default_message = "There is nothing to speak: type some text first."
+
+
+class InvalidKeyError(VoiceDeskError):
+    default_message = "The ElevenLabs API key was rejected. Check it in Settings."
+
+
+class QuotaExceededError(VoiceDeskError):
+    default_message = "Your ElevenLabs character quota is used up for this period."
+
+
+class VoiceNotFoundError(VoiceDeskError):
+    default_message = "That voice is not available on this ElevenLabs account. Pick another voice."
+
+
+class TextTooLongError(VoiceDeskError):
+    default_message = "The text is too long for one request."
+
+
+class RateLimitedError(VoiceDeskError):
+    default_message = "ElevenLabs is busy (too many requests at once). Try again in a moment."
+    retryable = True
+
+
+class NetworkError(VoiceDeskError):
+    default_message = "Could not reach ElevenLabs. Check your network connection."
+    retryable = True
+
+
+class StreamInterruptedError(VoiceDeskError):
+    default_message = "The connection dropped while speaking; the rest of the text was not played."
+    retryable = True
+
+
+class ServiceError(VoiceDeskError):
+    default_message = "ElevenLabs returned an error."
+    retryable = True
+
+
+class Cancelled(VoiceDeskError):
+    default_message = "Stopped."
+
+
+class NoInputDeviceError(VoiceDeskError):
+    default_message = "No microphone was found. Connect one or choose another in Settings."
+
+
+class InputDeviceError(VoiceDeskError):
+    default_message = "The microphone could not be opened (busy, or permission refused)."
+
+
+class NoOutputDeviceError(VoiceDeskError):
+    default_message = "No audio output device was found. Connect speakers or headphones."
+
+
+class RecordingTooShortError(VoiceDeskError):
+    default_message = "That was too short to transcribe: hold the key while you speak."
+
+
+class RecordingTooLongError(VoiceDeskError):
+    default_message = "The recording reached its length limit and was stopped."
+
+
+class EngineUnavailableError(VoiceDeskError):
+    default_message = "The offline speech engine is not installed."
+
+
+# -- added for input nobody named: bad endpoints, odd answers, sound that goes away -------------
+
+
+class InvalidBaseUrlError(VoiceDeskError):
+    default_message = "The ElevenLabs endpoint is not a valid http(s) URL."
+
+
+class InsecureBaseUrlError(VoiceDeskError):
+    default_message = (
+        "The ElevenLabs endpoint uses plain http:// to a host that is not this computer, which "
+        "would send your API key unencrypted. Use https://."
+    )
+
+
+class MalformedKeyError(InvalidKeyError):
+    default_message = (
+        "The ElevenLabs API key contains characters a key cannot have (a line break, a space or "
+        "a non-ASCII character). Paste it again."
+    )
+
+
+class UnexpectedResponseError(ServiceError):
+    default_message = "ElevenLabs answered with something that is not what was asked for."
+
+
+class AudioOutputLostError(VoiceDeskError):
+    default_message = "The sound output went away (the sound server or the device stopped)."
+    retryable = True
+
+
+class InputDeviceLostError(InputDeviceError):
+    default_message = "The microphone went away while recording; what was heard so far is kept."
+    retryable = True
+
+
+class NothingHeardError(VoiceDeskError):
+    default_message = "Nothing was heard in that recording."
