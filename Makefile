@@ -12,7 +12,8 @@ RUNTIME_DEBS := libpulse0 libportaudio2 libasound2-plugins libegl1 libgl1 libfon
 	libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
 	libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 \
 	libxcb-xkb1 libxcb-xfixes0 libxrender1 libxi6 espeak-ng-data
-TEST_DEBS := pulseaudio pulseaudio-utils xvfb xdotool x11-utils imagemagick espeak-ng strace mpv
+TEST_DEBS := pulseaudio pulseaudio-utils xvfb xdotool x11-utils imagemagick espeak-ng strace mpv \
+	dbus-daemon sway wtype
 
 .PHONY: venv run test lint bench package system-deps test-deps clean
 
