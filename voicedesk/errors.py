@@ -47,6 +47,19 @@ class VoiceNotFoundError(VoiceDeskError):
 class TextTooLongError(VoiceDeskError):
     default_message = "The text is too long for one request."
 
+    def __init__(
+        self, message: str | None = None, *, size: int | None = None, limit: int | None = None
+    ) -> None:
+        # With the size and the limit (voicedesk's own cap on what it speaks), say both.
+        if message is None and size is not None and limit is not None:
+            message = (
+                f"The text is too long to speak: {size:,} characters; the limit is {limit:,}. "
+                "Speak it in parts."
+            )
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
 
 class RateLimitedError(VoiceDeskError):
     default_message = "ElevenLabs is busy (too many requests at once). Try again in a moment."
@@ -133,3 +146,10 @@ class InputDeviceLostError(InputDeviceError):
 
 class NothingHeardError(VoiceDeskError):
     default_message = "Nothing was heard in that recording."
+
+
+# -- text: what a voice is given to speak --------------------------------------------------------
+
+
+class NothingToSayError(VoiceDeskError):
+    default_message = "The offline voice found nothing it can pronounce in this text."

@@ -22,8 +22,10 @@ from voicedesk.errors import (
     Cancelled,
     EmptyTextError,
     EngineUnavailableError,
+    NothingToSayError,
     RecordingTooShortError,
 )
+from voicedesk.text import LOCAL_UNIT_CHARS, Unit, blocks, iter_units
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -61,13 +63,26 @@ _STT_PACKAGES = {
 # Shorter than this is a slip of the key, not speech: say so instead of running Whisper.
 MIN_STT_SECONDS = 0.1
 
-# First-chunk latency grows with the first sentence's length (Piper synthesises a whole sentence in
-# one ONNX run, ~65 ms per second of speech here). A long first sentence is therefore split at its
-# first clause break (",", ";", ":") once that gives a piece of at least this many phonemes; later
-# sentences are synthesised whole while the first plays, so they keep their natural prosody.
-_SPLIT_FIRST_OVER = 64
-_FIRST_PIECE_MIN = 20
+# Piper synthesises a run of phonemes in one ONNX call whose memory grows with the speech it makes
+# (~20 MB a second here: 400 phonemes peaked at 540 MB) and whose time grows with its length
+# (~3.5 ms a phoneme on an idle core). Text units (`text.LOCAL_UNIT_CHARS`) keep ordinary text
+# within these; a unit that phonemizes to more (a digit string, symbols read by their names: "★"
+# is "symbol two six zero five") is cut here too. First run, second, then every later one.
+_RUN_PHONEMES = (40, 160, 200)
 _CLAUSE_BREAKS = frozenset(",;:")
+
+# Piper's raw output peaks around 0.4-0.65 for speech. One fixed gain for every run keeps the
+# level continuous across joins (Piper's own synthesize() peak-normalises each sentence, which
+# made a quiet piece jump up next to a loud one); a soft knee above 0.8 rounds off the rare peak
+# that would clip.
+_GAIN = 1.6
+_KNEE = 0.8
+
+# Where a sentence was cut (a unit or run boundary inside it), the join must not be heard: the
+# silence Piper puts before and after every run (~50 ms and ~90-300 ms) is trimmed to this much
+# on each side. Below _SILENCE (raw) counts as silence (about -50 dBFS).
+_JOIN_KEEP_SECONDS = 0.005
+_SILENCE = 0.003
 
 
 def missing_packages(tts: bool = True, stt: bool = True) -> list[str]:
@@ -103,19 +118,41 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise Cancelled()
 
 
-def _pieces(sentences: list[list[str]]) -> list[list[str]]:
-    """Sentences of phonemes -> synthesis units; only the first long sentence may be split."""
-    sentences = [s for s in sentences if s]
-    if not sentences or len(sentences[0]) <= _SPLIT_FIRST_OVER:
-        return sentences
-    first = sentences[0]
-    for i in range(_FIRST_PIECE_MIN, len(first) - _FIRST_PIECE_MIN):
-        if first[i] in _CLAUSE_BREAKS:
-            # Piper puts a space after a clause break; it belongs to neither piece's edges.
-            rest = first[i + 1 :]
-            rest = rest[1:] if rest[:1] == [" "] else rest
-            return [first[: i + 1], rest, *sentences[1:]]
-    return sentences
+def _run_limit(index: int) -> int:
+    return _RUN_PHONEMES[min(index, len(_RUN_PHONEMES) - 1)]
+
+
+def _split_run(phonemes: list[str], limit: int) -> tuple[list[str], list[str]]:
+    """The first at most `limit` phonemes (cut after a clause mark, else at a word gap, else
+    anywhere) and the rest."""
+    if len(phonemes) <= limit:
+        return phonemes, []
+    floor = limit // 3
+    for i in range(limit - 1, floor, -1):
+        if phonemes[i] in _CLAUSE_BREAKS:
+            return phonemes[: i + 1], _lstrip_space(phonemes[i + 1 :])
+    for i in range(limit, floor, -1):
+        if phonemes[i] == " ":
+            return phonemes[:i], _lstrip_space(phonemes[i + 1 :])
+    return phonemes[:limit], phonemes[limit:]
+
+
+def _lstrip_space(phonemes: list[str]) -> list[str]:
+    start = 0
+    while start < len(phonemes) and phonemes[start] == " ":
+        start += 1
+    return phonemes[start:]
+
+
+def _last_flagged(items: Iterator[Unit]) -> Iterator[tuple[Unit, bool]]:
+    """Each item with whether it is the last one (one item of lookahead)."""
+    previous: Unit | None = None
+    for item in items:
+        if previous is not None:
+            yield previous, False
+        previous = item
+    if previous is not None:
+        yield previous, True
 
 
 class LocalEngine(SpeechEngine):
@@ -209,37 +246,68 @@ class LocalEngine(SpeechEngine):
         cancel: threading.Event | None = None,
         on_piece: PieceCallback | None = None,
     ) -> Iterator[bytes]:
-        """Raw s16le PCM at `speech_format.sample_rate`, one chunk per sentence as it is ready
-        (each sentence is a piece for `on_piece`)."""
-        # Checked here, not in the generator, so the error comes at the call, before any work.
-        if not text or not text.strip():
+        """Raw s16le PCM at `speech_format.sample_rate`, one chunk per synthesis run as it is
+        ready. Pieces (for `on_piece`) are blocks of up to `PIECE_CHARS` characters, counted up
+        front; each is cut into small units only when its turn comes, and phonemized unit by
+        unit, so the work before the first sound does not grow with the text."""
+        # Here, not in the generator: these errors come at the call, before any work.
+        pieces = blocks(text)  # TextTooLongError over MAX_TEXT_CHARS
+        if not pieces:
             raise EmptyTextError()
         if voice_id not in (None, "", VOICE_ID):
             # One voice only: an ElevenLabs id (offline fallback) speaks with Joe, not an error.
             log.info("offline engine has no voice %r; using %s", voice_id, VOICE_ID)
-        return self._synthesise(text, cancel, on_piece)
+        return self._synthesise(pieces, cancel, on_piece)
 
     def _synthesise(
-        self, text: str, cancel: threading.Event | None, on_piece: PieceCallback | None
+        self, pieces: list[Unit], cancel: threading.Event | None, on_piece: PieceCallback | None
     ) -> Iterator[bytes]:
-        import numpy as np
-
-        from voicedesk.engines.local_audio import float32_to_pcm
+        from voicedesk.engines.local_audio import float32_to_pcm, shape_run
 
         _check_cancel(cancel)
         voice = self._tts()
-        # Piper reads "[[ ... ]]" as raw phonemes; typed text never means that.
-        text = text.replace("[[", "[ [")
-        units = _pieces(voice.phonemize(text))
-        for index, phonemes in enumerate(units):
+        rate = self.speech_format.sample_rate
+        known = voice.config.phoneme_id_map
+        runs = 0  # synthesis runs so far: the first ones are kept short
+        joined = False  # the run before ended mid-sentence: this one starts at a join
+        heard = False
+        for index, piece in enumerate(pieces):
             _check_cancel(cancel)
             if on_piece is not None:
-                on_piece(index, len(units))
-            audio = np.asarray(voice.phoneme_ids_to_audio(voice.phonemes_to_ids(phonemes)))
-            _check_cancel(cancel)
-            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-            # Peak-normalise each piece, as Piper's own synthesize() does by default.
-            yield float32_to_pcm(audio / peak if peak > 1e-8 else audio)
+                on_piece(index, len(pieces))
+            limits = LOCAL_UNIT_CHARS if index == 0 else LOCAL_UNIT_CHARS[-1:]
+            for unit, last_unit in _last_flagged(iter_units(piece.text, limits)):
+                continues = unit.continues or (last_unit and piece.continues)
+                # Piper reads "[[ ... ]]" as raw phonemes; typed text never means that.
+                sentences = voice.phonemize(unit.text.replace("[[", "[ ["))
+                # What the voice has no sound for is skipped (Piper would log each one).
+                sentences = [[p for p in s if p in known] for s in sentences]
+                sentences = [s for s in sentences if s]
+                for number, phonemes in enumerate(sentences):
+                    ends_mid_sentence = continues and number == len(sentences) - 1
+                    while phonemes:
+                        _check_cancel(cancel)
+                        run, phonemes = _split_run(phonemes, _run_limit(runs))
+                        audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(run))
+                        _check_cancel(cancel)
+                        at_join = bool(phonemes) or ends_mid_sentence
+                        audio = shape_run(
+                            audio,
+                            rate,
+                            gain=_GAIN,
+                            knee=_KNEE,
+                            silence=_SILENCE,
+                            keep_seconds=_JOIN_KEEP_SECONDS,
+                            trim_head=joined or runs == 0,
+                            trim_tail=at_join,
+                        )
+                        runs += 1
+                        joined = at_join
+                        if audio.size:
+                            heard = True
+                            yield float32_to_pcm(audio)
+        if not heard:
+            raise NothingToSayError()
 
     # --- speech to text ------------------------------------------------------------------------
 

@@ -31,3 +31,36 @@ def resample_pcm(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
     # resample(None) flushes the filter's tail; without it the last few ms are lost.
     frames = [*resampler.resample(frame), *resampler.resample(None)]
     return b"".join(f.to_ndarray().astype("<i2").tobytes() for f in frames)
+
+
+def shape_run(
+    audio: np.ndarray,
+    rate: int,
+    *,
+    gain: float,
+    knee: float,
+    silence: float,
+    keep_seconds: float,
+    trim_head: bool,
+    trim_tail: bool,
+) -> np.ndarray:
+    """One synthesis run made ready to join the next: silence trimmed at the ends asked for
+    (down to `keep_seconds`, so the cut is in quiet), a fixed `gain`, and a soft knee above
+    `knee` so a peak rounds off instead of clipping. The same for every run, so the level is
+    continuous across joins."""
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if trim_head or trim_tail:
+        loud = np.flatnonzero(np.abs(audio) >= silence)
+        if not loud.size:
+            return audio[:0]
+        keep = int(keep_seconds * rate)
+        start = max(0, int(loud[0]) - keep) if trim_head else 0
+        end = min(audio.size, int(loud[-1]) + 1 + keep) if trim_tail else audio.size
+        audio = audio[start:end]
+    audio = audio * gain
+    over = np.abs(audio) > knee
+    if over.any():
+        room = 1.0 - knee
+        magnitude = knee + room * np.tanh((np.abs(audio[over]) - knee) / room)
+        audio[over] = np.sign(audio[over]) * magnitude
+    return audio
