@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,27 @@ from collections.abc import Sequence
 from voicedesk import __version__
 
 ENGINES = ("auto", "elevenlabs", "local")
+
+# `listen --seconds` can't ask for more than the recorder keeps (`mic_capture.DEFAULT_MAX_SECONDS`;
+# not imported: this module only parses, and stays light). A test checks the two agree.
+MAX_LISTEN_SECONDS = 300.0
+
+
+def seconds(value: str) -> float:
+    """`--seconds`: a positive, finite number of seconds, at most the recording limit."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if math.isnan(number) or math.isinf(number):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a finite number of seconds")
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: the duration must be more than 0 seconds")
+    if number > MAX_LISTEN_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: at most {MAX_LISTEN_SECONDS:g} seconds (the recording limit)"
+        )
+    return number
 
 
 def _add_engine(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine(say)
 
     listen = sub.add_parser("listen", help="record the default input and print the transcript")
-    listen.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
+    listen.add_argument(
+        "--seconds",
+        type=seconds,
+        default=None,
+        help=f"stop after N seconds of audio (0 < N <= {MAX_LISTEN_SECONDS:g})",
+    )
     listen.add_argument("--language", default="en", help="language code (default: en)")
     _add_engine(listen)
 

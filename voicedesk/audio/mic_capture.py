@@ -80,6 +80,7 @@ class MicCapture:
         self._recording = False
         self._recorded_from = 0  # where the key press falls in `_buffer` (after the pre-roll)
         self._capped = threading.Event()
+        self._first_block = threading.Event()  # the take's first block has arrived
         self._resampler: StreamResampler | None = None
         self._level_sum = 0.0
         self._level_count = 0
@@ -127,6 +128,11 @@ class MicCapture:
     def wait_capped(self, timeout: float | None = None) -> bool:
         return self._capped.wait(timeout)
 
+    def wait_first_block(self, timeout: float | None = None) -> bool:
+        """Wait for the take's first block of audio: a device can deliver it over a second
+        after `start()`, and a timed take counts from there."""
+        return self._first_block.wait(timeout)
+
     def take_failure(self) -> BaseException | None:
         """An error the stream hit on its own (device unplugged mid-recording), once."""
         with self._lock:
@@ -163,6 +169,7 @@ class MicCapture:
         if self._recording:
             return
         self._capped.clear()
+        self._first_block.clear()
         self._started_at = time.monotonic()
         self.first_block_delay = None
         with self._lock:
@@ -286,6 +293,7 @@ class MicCapture:
                 return
             if self.first_block_delay is None:
                 self.first_block_delay = time.monotonic() - self._started_at
+                self._first_block.set()
             room = self._max_bytes - len(self._buffer)
             if room <= 0:
                 return

@@ -1,8 +1,12 @@
 """`voicedesk listen`: record the default input, print the transcript on stdout.
 
-Recording ends when `--seconds` pass or Enter is pressed; with no `--seconds`, also at the end
-of standard input; and at the length cap, with a note on stderr. No Qt here: the capture core
-and the engine are driven directly.
+Recording ends when `--seconds` pass (counted from the first block of audio, not from opening
+the device) or Enter is pressed; with no `--seconds`, also at the end of standard input; and at
+the length cap, with a note on stderr. No Qt here: the capture core and the engine are driven
+directly.
+
+Exit status: 0 with the transcript on stdout; 3 when nothing was heard (silence: "Nothing was
+heard" on stderr, nothing on stdout); 1 for any other failure; 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -11,11 +15,17 @@ import argparse
 import contextlib
 import sys
 import threading
+import time
 from typing import TextIO
 
 from voicedesk.audio.mic_capture import MicCapture
 from voicedesk.commands.common import engine_from_args, fail
-from voicedesk.errors import RecordingTooShortError, VoiceDeskError
+from voicedesk.errors import NothingHeardError, RecordingTooShortError, VoiceDeskError
+
+#: The exit status when the take held no speech (scripts can tell it from a failure).
+EXIT_NOTHING_HEARD = 3
+# How long a timed take waits for the device's first block before counting anyway.
+FIRST_BLOCK_WAIT_SECONDS = 5.0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         return fail(error)
     finally:
         engine.close()
+    if not text.strip():
+        fail(NothingHeardError())
+        return EXIT_NOTHING_HEARD
     print(text, flush=True)
     return 0
 
@@ -42,6 +55,8 @@ def _record(capture: MicCapture, stop: threading.Event, seconds: float | None) -
     try:
         capture.start()
         _stop_on_enter(sys.stdin, stop, seconds)
+        if seconds is not None:
+            _wait_first_block(capture, stop)
         stop.wait(seconds)
         return capture.stop()
     except RecordingTooShortError as error:
@@ -50,6 +65,15 @@ def _record(capture: MicCapture, stop: threading.Event, seconds: float | None) -
         raise RecordingTooShortError(f"The recording was too short (under {limit}).") from error
     finally:
         capture.close()
+
+
+def _wait_first_block(capture: MicCapture, stop: threading.Event) -> None:
+    """Until the first block arrives (so `--seconds` counts audio), Enter, or the wait's cap."""
+    deadline = time.monotonic() + FIRST_BLOCK_WAIT_SECONDS
+    # Short steps: Enter (`stop`) must still end the take at once while the device is slow.
+    while not stop.is_set() and time.monotonic() < deadline:
+        if capture.wait_first_block(0.02):
+            return
 
 
 def _stop_on_enter(stdin: TextIO | None, stop: threading.Event, seconds: float | None) -> None:

@@ -15,14 +15,39 @@ from PySide6.QtMultimedia import QMediaDevices
 
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.commands.common import engine_from_args, fail
-from voicedesk.errors import EmptyTextError, NoOutputDeviceError, VoiceDeskError
+from voicedesk.errors import (
+    EmptyTextError,
+    NoOutputDeviceError,
+    TextTooLongError,
+    VoiceDeskError,
+)
+from voicedesk.text import MAX_TEXT_CHARS, check_length
 from voicedesk.workers.speaker import Speaker
 
 
 def read_text(args: argparse.Namespace) -> str:
+    """The text from the arguments or standard input, whatever its bytes.
+
+    Bytes that aren't UTF-8 (a Latin-1 file on stdin, a stray byte in an argument, which Python
+    keeps as a lone surrogate) become U+FFFD: the rest is still spoken, and no encoder further
+    on meets a character it can't encode. Standard input is read only up to what could still be
+    within `MAX_TEXT_CHARS` (a character is at most 4 bytes), so an endless pipe can't fill
+    memory: more than that is `TextTooLongError`.
+    """
     if not args.text or args.text == ["-"]:
-        return sys.stdin.read()
-    return " ".join(args.text)
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:  # replaced by a text-only stream (tests, embedding)
+            return str(sys.stdin.read(MAX_TEXT_CHARS + 1))
+        most = 4 * MAX_TEXT_CHARS
+        data = bytes(stdin.read(most + 1))
+        if len(data) > most:
+            raise TextTooLongError(
+                f"The text is too long to speak: over {most:,} bytes; "
+                f"the limit is {MAX_TEXT_CHARS:,} characters. Speak it in parts."
+            )
+        return data.decode("utf-8", errors="replace")
+    joined = " ".join(args.text)
+    return joined.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
 
 
 class _Outcome(QObject):
@@ -49,7 +74,11 @@ class _Outcome(QObject):
 
 
 def run(args: argparse.Namespace) -> int:
-    text = read_text(args)
+    try:
+        text = read_text(args)
+        check_length(text)  # before loading anything
+    except TextTooLongError as error:
+        return fail(error)
     if not text.strip():
         return fail(EmptyTextError())
     app = QCoreApplication.instance() or QCoreApplication([])
