@@ -30,7 +30,13 @@ from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
 from voicedesk.engines.base import Quota, SpeechEngine
 from voicedesk.engines.factory import create_engine
-from voicedesk.errors import EmptyTextError, RecordingTooShortError, VoiceDeskError
+from voicedesk.errors import (
+    EmptyTextError,
+    RecordingTooShortError,
+    TextTooLongError,
+    VoiceDeskError,
+)
+from voicedesk.text import check_length
 from voicedesk.ui.background import Background
 from voicedesk.ui.banner import Banner
 from voicedesk.ui.history import HistoryPanel
@@ -290,6 +296,11 @@ class MainWindow(QMainWindow):
         """Speak `text` (queued behind what is playing); the box keeps its text either way."""
         if not text.strip():
             self.show_error(EmptyTextError.default_message, kind="info")
+            return None
+        try:
+            check_length(text)  # before any work, and before the history keeps a copy
+        except TextTooLongError as error:
+            self.show_error(error.message)
             return None
         uid = self.speaker.speak(text, self.picker.voice_id or None)
         self._utterances[uid] = text
