@@ -80,7 +80,8 @@ _KNEE = 0.8
 
 # Where a sentence was cut (a unit or run boundary inside it), the join must not be heard: the
 # silence Piper puts before and after every run (~50 ms and ~90-300 ms) is trimmed to this much
-# on each side. Below _SILENCE (raw) counts as silence (about -50 dBFS).
+# on each side (after a clause mark the trailing silence stays: it is the comma's pause). Below
+# _SILENCE (raw) counts as silence (about -50 dBFS).
 _JOIN_KEEP_SECONDS = 0.005
 _SILENCE = 0.003
 
@@ -291,6 +292,9 @@ class LocalEngine(SpeechEngine):
                         audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(run))
                         _check_cancel(cancel)
                         at_join = bool(phonemes) or ends_mid_sentence
+                        # After a clause mark Piper's trailing silence is the comma pause it
+                        # would make inside a whole sentence (~300 ms either way): keep it.
+                        word_join = at_join and run[-1] not in _CLAUSE_BREAKS
                         audio = shape_run(
                             audio,
                             rate,
@@ -299,7 +303,7 @@ class LocalEngine(SpeechEngine):
                             silence=_SILENCE,
                             keep_seconds=_JOIN_KEEP_SECONDS,
                             trim_head=joined or runs == 0,
-                            trim_tail=at_join,
+                            trim_tail=word_join,
                         )
                         runs += 1
                         joined = at_join
