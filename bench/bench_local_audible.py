@@ -1,0 +1,93 @@
+"""Offline voice: Speak → first audible sample at the sound server, model warm.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_local_audible.py [--runs 5]
+
+The window's path below the widgets: `Speaker.speak(text)` → `SpeakWorker` → `LocalEngine` →
+`Player` (QAudioSink) → the private PulseAudio server's null sink, whose monitor is recorded;
+the time is from the `speak` call to the first sample above 0.02 at the monitor, on one
+`time.monotonic()` clock. First sentences of 5 to 200 characters without a comma (as in
+`bench_local.py`). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from bench.bench_local import LONG_FIRST  # noqa: E402
+from tests.helpers.pulse import PulseServer  # noqa: E402
+
+TARGET_MS = 150
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    pulse = PulseServer()
+    pulse.start()
+    os.environ.update(pulse.env)  # before Qt looks for a sound server
+    try:
+        return _run(pulse, args.runs)
+    finally:
+        pulse.stop()
+
+
+def _run(pulse: PulseServer, runs: int) -> int:
+    from PySide6.QtGui import QGuiApplication
+
+    from bench.tts import _run_loop_until
+    from voicedesk.engines.local import LocalEngine
+    from voicedesk.workers.speaker import Speaker
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    engine = LocalEngine()
+    engine.preload(stt=False)
+    speaker = Speaker(engine)
+    speaker.speak("Warm up.")  # imports, device discovery, the sink's first open
+    _run_loop_until(lambda: not speaker.is_busy())
+    rows = []
+    for text in LONG_FIRST:
+        times = []
+        for _ in range(runs):
+            with pulse.record_output() as heard:
+                started = time.monotonic()
+                speaker.speak(text)
+                deadline = started + 20
+                _run_loop_until(
+                    lambda: heard.first_sound_time() is not None or time.monotonic() > deadline  # noqa: B023
+                )
+                first = heard.first_sound_time()
+                speaker.stop()
+                _run_loop_until(lambda: not speaker.is_busy())
+            if first is not None:
+                times.append((first - started) * 1000)
+        rows.append((len(text), times))
+    speaker.shutdown()
+    engine.close()
+    del app
+    load = os.getloadavg()[0]
+    print(f"`QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_local_audible.py --runs {runs}`"
+          f", load average {load:.1f}.\n")  # fmt: skip
+    print("| first sentence (chars) | Speak → first audible sample, median | range | target |")
+    print("|---|---|---|---|")
+    for length, times in rows:
+        if times:
+            print(f"| {length} | **{statistics.median(times):.0f} ms** | "
+                  f"{min(times):.0f}–{max(times):.0f} ms | ≤ {TARGET_MS} ms |")  # fmt: skip
+        else:
+            print(f"| {length} | no sound within 20 s | | ≤ {TARGET_MS} ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
