@@ -82,9 +82,9 @@ _KNEE = 0.8
 # Where a sentence was cut (a unit or run boundary inside it), the join must not be heard: the
 # silence Piper puts before and after every run (~50 ms and ~90-300 ms) is trimmed to this much
 # on each side (after a clause mark the trailing silence stays: it is the comma's pause). Below
-# _SILENCE (raw) counts as silence (about -50 dBFS).
-_JOIN_KEEP_SECONDS = 0.005
-_SILENCE = 0.003
+# _SILENCE (raw) counts as silence (about -46 dBFS, below the softest fricative).
+_JOIN_KEEP_SECONDS = 0.003
+_SILENCE = 0.005
 
 
 def missing_packages(tts: bool = True, stt: bool = True) -> list[str]:
@@ -137,6 +137,14 @@ def _split_run(phonemes: list[str], limit: int) -> tuple[list[str], list[str]]:
         if phonemes[i] == " ":
             return phonemes[:i], _lstrip_space(phonemes[i + 1 :])
     return phonemes[:limit], phonemes[limit:]
+
+
+def _ends_clause(phonemes: list[str]) -> bool:
+    """Whether a run ends at a clause mark (espeak puts a space after one)."""
+    end = len(phonemes)
+    while end and phonemes[end - 1] == " ":
+        end -= 1
+    return bool(end) and phonemes[end - 1] in _CLAUSE_BREAKS
 
 
 def _lstrip_space(phonemes: list[str]) -> list[str]:
@@ -295,7 +303,7 @@ class LocalEngine(SpeechEngine):
                         at_join = bool(phonemes) or ends_mid_sentence
                         # After a clause mark Piper's trailing silence is the comma pause it
                         # would make inside a whole sentence (~300 ms either way): keep it.
-                        word_join = at_join and run[-1] not in _CLAUSE_BREAKS
+                        word_join = at_join and not _ends_clause(run)
                         audio = shape_run(
                             audio,
                             rate,
