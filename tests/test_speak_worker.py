@@ -30,7 +30,7 @@ from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.engines.local import LocalEngine
 from voicedesk.errors import EmptyTextError, NoOutputDeviceError, StreamInterruptedError
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
-from voicedesk.text import split_text
+from voicedesk.text import LOCAL_PIECE_CHARS, blocks, split_text
 from voicedesk.workers.speaker import Speaker
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]
@@ -456,15 +456,18 @@ def test_long_text_plays_without_gaps_at_the_joins(
 
 
 @pytest.mark.slow
-def test_the_offline_voice_reports_its_sentences_as_pieces(
-    pulse: PulseServer, speaker: Speaker, qtbot: QtBot
-) -> None:
+def test_the_offline_voice_reports_its_pieces() -> None:
+    # Pieces are blocks of up to LOCAL_PIECE_CHARS (~30 s of speech), counted before the first
+    # sound and announced in order; each is cut into small synthesis units when its turn comes.
+    sentence = "The sun is up and the birds are singing in the garden. "
+    text = sentence * (2 * LOCAL_PIECE_CHARS // len(sentence) + 1)
     engine = LocalEngine()
-    speaker.set_engine(engine)
     pieces: list[tuple[int, int]] = []
-    speaker.piece.connect(lambda uid, index, count: pieces.append((index, count)))
     try:
-        speak_and_hear(pulse, speaker, qtbot, "The sun is up. Birds are singing. Let us go.")
+        chunks = list(engine.stream_speech(text, on_piece=lambda i, n: pieces.append((i, n))))
     finally:
         engine.close()
-    assert pieces == [(0, 3), (1, 3), (2, 3)]
+    assert len(chunks) > 3
+    count = len(blocks(text, LOCAL_PIECE_CHARS))
+    assert count == 3
+    assert pieces == [(i, count) for i in range(count)]

@@ -41,6 +41,9 @@ PIECE_CHARS = 2_000
 # ~100 ms, inside the 150 ms budget); the second is synthesised while the first plays (~1.5 s),
 # the rest while everything before them plays.
 LOCAL_UNIT_CHARS = (24, 100, 160)
+# The offline voice's pieces (what "Part 2 of 5" counts): blocks of about half a minute of speech,
+# counted up front by `blocks`, cut into units only when their turn comes.
+LOCAL_PIECE_CHARS = 500
 
 # A sentence ends after a stop (and any closing quotes or brackets) and a blank, or at a line
 # break followed by more blanks (a paragraph). One character class first: the regex engine then

@@ -25,7 +25,7 @@ from voicedesk.errors import (
     NothingToSayError,
     RecordingTooShortError,
 )
-from voicedesk.text import LOCAL_UNIT_CHARS, Unit, blocks, iter_units
+from voicedesk.text import LOCAL_PIECE_CHARS, LOCAL_UNIT_CHARS, Unit, blocks, iter_units
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -257,11 +257,11 @@ class LocalEngine(SpeechEngine):
         on_piece: PieceCallback | None = None,
     ) -> Iterator[bytes]:
         """Raw s16le PCM at `speech_format.sample_rate`, one chunk per synthesis run as it is
-        ready. Pieces (for `on_piece`) are blocks of up to `PIECE_CHARS` characters, counted up
-        front; each is cut into small units only when its turn comes, and phonemized unit by
-        unit, so the work before the first sound does not grow with the text."""
+        ready. Pieces (for `on_piece`) are blocks of up to `LOCAL_PIECE_CHARS` characters,
+        counted up front; each is cut into small units only when its turn comes, and phonemized
+        unit by unit, so the work before the first sound does not grow with the text."""
         # Here, not in the generator: these errors come at the call, before any work.
-        pieces = blocks(text)  # TextTooLongError over MAX_TEXT_CHARS
+        pieces = blocks(text, LOCAL_PIECE_CHARS)  # TextTooLongError over MAX_TEXT_CHARS
         if not pieces:
             raise EmptyTextError()
         if voice_id not in (None, "", VOICE_ID):
