@@ -17,6 +17,8 @@ DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 _SHOWN_CHARS = 80
 # A word with no dot, slash or colon and this long looks like a key pasted in the wrong field.
 _KEY_LIKE = re.compile(r"^(sk_\S*|[A-Za-z0-9_\-]{24,})$")
+# ...and inside a URL (a path or query), an `sk_` word or a long run of key characters.
+_KEY_INSIDE = re.compile(r"sk_[A-Za-z0-9_\-]+|[A-Za-z0-9_\-]{32,}")
 
 
 def is_loopback_host(host: str) -> bool:
@@ -44,6 +46,7 @@ def shown_url(url: str, api_key: str | None = None) -> str:
         text = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
     if _KEY_LIKE.match(text):
         return "(hidden: it looks like an API key; that goes in the key field)"
+    text = _KEY_INSIDE.sub("***", text)
     text = "".join(c if c.isprintable() else "?" for c in text)
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
 

@@ -41,6 +41,12 @@ def register_secret(secret: str | None) -> None:
         _install()
 
 
+def install() -> None:
+    """Redact every log record from now on (secrets registered later included)."""
+    with _lock:
+        _install()
+
+
 def _install() -> None:
     global _installed
     if _installed:
