@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import io
+import logging
 import os
 import subprocess
 import threading
@@ -25,6 +26,7 @@ from tests.emulator.server import Emulator
 from tests.helpers.cli import cli_env, run_cli
 from tests.helpers.fault_cases import HTML, READ_TIMEOUT, Case, params
 from tests.helpers.pulse import PulseServer
+from tests.helpers.secrets import LOGGERS, leaks
 from tests.helpers.threads import app_threads
 from voicedesk import cli, limits
 
@@ -88,11 +90,15 @@ def voicedesk(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     emulator: Emulator,
 ) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    """`voicedesk(*args)`: the command run in this process as a user's environment sets it up;
-    (exit status, stdout, stderr). Checks the slots after each run, the threads at the end."""
+    """`voicedesk(*args)`: the command run in this process as a user's environment sets it up,
+    logging at DEBUG; (exit status, stdout, stderr). Checks the slots and that the key is in no
+    output or log record after each run, the threads at the end."""
     _user_env(monkeypatch, tmp_path, emulator.base_url)
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
     capsys.readouterr()
     baseline = app_threads()
 
@@ -100,6 +106,7 @@ def voicedesk(
         code = cli.main(list(args))
         out, err = capsys.readouterr()
         assert limits.API_SLOTS.available() == limits.MAX_CONCURRENT_API_CALLS
+        assert not leaks(TEST_API_KEY, out, err, records=caplog.records)
         return code, out, err
 
     with _collector_on_this_thread():
