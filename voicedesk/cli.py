@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import math
 import os
 import sys
 from collections.abc import Sequence
 
-from voicedesk import __version__
+from voicedesk import __version__, redact
 
 ENGINES = ("auto", "elevenlabs", "local")
 
@@ -83,12 +84,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Qt Multimedia announces its FFmpeg version on every start; a `say` user needs only our line.
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.ffmpeg.info=false")
     args = build_parser().parse_args(argv)
+    _configure_logging(os.environ.get("VOICEDESK_LOG_LEVEL", ""))
     command = args.command or "gui"
     module = importlib.import_module(f"voicedesk.commands.{command}")
     try:
         return int(module.run(args))
     except KeyboardInterrupt:
         return 130
+
+
+def _configure_logging(level: str) -> None:
+    """`VOICEDESK_LOG_LEVEL=DEBUG` (or INFO, WARNING…): log to stderr, for a bug report.
+    Off by default, so stderr keeps to the app's own one line."""
+    level = level.strip().upper()
+    if not level or not isinstance(logging.getLevelName(level), int):
+        return
+    redact.install()  # before the first record: the API key never reaches a log
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 if __name__ == "__main__":

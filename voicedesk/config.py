@@ -129,13 +129,41 @@ def qsettings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, APP_NAME, APP_NAME)
 
 
+def _dotenv_files() -> tuple[Path, ...]:
+    return (Path.cwd() / ".env", user_config_dir() / ".env")
+
+
 def _dotenv_value(name: str) -> str | None:
-    for path in (Path.cwd() / ".env", user_config_dir() / ".env"):
+    for path in _dotenv_files():
         if path.is_file():
             value = dotenv_values(path).get(name)
             if value:
                 return value.strip()
     return None
+
+
+def dotenv_key_warning() -> str | None:
+    """One line for a `.env` holding the API key that every user on this computer can read."""
+    for path in _dotenv_files():
+        try:
+            world_readable = path.is_file() and path.stat().st_mode & 0o004
+            if world_readable and dotenv_values(path).get("ELEVENLABS_API_KEY"):
+                return (
+                    f"{path} holds your ElevenLabs API key and every user on this computer can "
+                    f"read it: run chmod 600 {path}"
+                )
+        except OSError:  # unreadable or gone: nothing to warn about
+            continue
+    return None
+
+
+def environment_api_key() -> tuple[str | None, str]:
+    """The key from ELEVENLABS_API_KEY or a `.env`, and which; (None, "") if neither has one."""
+    if key := os.environ.get("ELEVENLABS_API_KEY", "").strip():
+        return key, "environment"
+    if key := _dotenv_value("ELEVENLABS_API_KEY"):
+        return key, ".env"
+    return None, ""
 
 
 def _keyring_backend():  # -> keyring.backend.KeyringBackend | None
@@ -160,10 +188,9 @@ def keyring_available() -> bool:
 
 def load_api_key() -> tuple[str | None, str]:
     """The API key and where it came from."""
-    if key := os.environ.get("ELEVENLABS_API_KEY", "").strip():
-        return key, "environment"
-    if key := _dotenv_value("ELEVENLABS_API_KEY"):
-        return key, ".env"
+    key, source = environment_api_key()
+    if key:
+        return key, source
     backend = _keyring_backend()
     if backend is not None:
         try:
@@ -319,6 +346,8 @@ __all__ = [
     "DEFAULT_VOICE_ID",
     "Key",
     "Settings",
+    "dotenv_key_warning",
+    "environment_api_key",
     "keyring_available",
     "load_api_key",
     "load_settings",

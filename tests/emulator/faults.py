@@ -21,6 +21,8 @@ class Fault:
     `status_code` (an error response instead of the real one), then the body goes out in
     `chunk_size` pieces `pacing` seconds apart, pausing at `stall_after` body bytes (for
     `stall_for` seconds, or until released) and dropping the connection at `cut_after` bytes.
+    A success answer can be made odd: `body` replaces its body, `content_type` its type, and
+    `truncate_to` cuts the body short while still ending the response properly.
     """
 
     reset: bool | None = None
@@ -34,6 +36,9 @@ class Fault:
     stall_for: float | None = None
     cut_after: int | None = None
     cut_with_reset: bool | None = None
+    content_type: str | None = None
+    body: bytes | None = None
+    truncate_to: int | None = None
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
@@ -60,6 +65,17 @@ class Fault:
     @classmethod
     def server_error(cls) -> Fault:
         return cls.status(500)
+
+    @classmethod
+    def answer(cls, body: bytes, content_type: str) -> Fault:
+        """A 200 with this body and content type instead of the real one (a proxy's login page,
+        JSON where audio was asked for, garbage where JSON was)."""
+        return cls(body=body, content_type=content_type)
+
+    @classmethod
+    def truncated(cls, to: int) -> Fault:
+        """The real answer cut to its first `to` bytes, ended properly (not a dropped line)."""
+        return cls(truncate_to=to)
 
     @classmethod
     def slow(

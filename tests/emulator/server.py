@@ -352,7 +352,7 @@ class Emulator:
             )
         else:
             paid = len(recorder.in_flight(PAID_KINDS))
-            reply = self.service.handle(rec, settings, paid)
+            reply = _odd(self.service.handle(rec, settings, paid), fault)
         handler.send_head(reply)
         rec.status, rec.headers_sent_at = reply.status, time.monotonic()
         self._send_body(handler, rec, reply, recorder)
@@ -397,6 +397,16 @@ class Emulator:
     def _pause(self, seconds: float | None) -> None:
         if seconds and self._stopping.wait(seconds):
             raise _Stopped
+
+
+def _odd(reply: Reply, fault: Fault) -> Reply:
+    """A success answer changed as the fault says (its body, type, or a short body)."""
+    if reply.status != 200:
+        return reply
+    body = reply.body if fault.body is None else fault.body
+    if fault.truncate_to is not None:
+        body = body[: fault.truncate_to]
+    return replace(reply, body=body, content_type=fault.content_type or reply.content_type)
 
 
 def _coerce(settings: Settings, changes: dict[str, Any]) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from voicedesk.config import Settings, load_settings
+from voicedesk.config import Settings, dotenv_key_warning, load_settings
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.factory import create_engine
 from voicedesk.errors import VoiceDeskError
@@ -13,6 +13,8 @@ from voicedesk.errors import VoiceDeskError
 
 def engine_from_args(args: argparse.Namespace) -> tuple[SpeechEngine, Settings]:
     settings = load_settings()
+    if warning := dotenv_key_warning():
+        print(f"voicedesk: warning: {warning}", file=sys.stderr)
     return create_engine(settings, args.engine), settings
 
 

@@ -29,24 +29,26 @@ from voicedesk.config import (
     DEFAULT_STT_MODEL_ID,
     DEFAULT_VOICE_ID,
 )
+from voicedesk.endpoint import DEFAULT_BASE_URL, check_api_key, check_base_url
 from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFormat, Voice
-from voicedesk.engines.elevenlabs_errors import Failure, classify
+from voicedesk.engines.elevenlabs_errors import Failure, check_audio_response, classify, expect
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
     Cancelled,
     EmptyTextError,
     RecordingTooShortError,
     StreamInterruptedError,
+    UnexpectedResponseError,
     VoiceDeskError,
 )
 from voicedesk.limits import RETRY, RetryPolicy, api_slot, wait_or_cancel
+from voicedesk.redact import register_secret
 from voicedesk.text import Piece, split_text
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 # Seconds without a byte before a request counts as timed out (httpx applies it per phase:
 # connect, each read, each write), so a stalled stream fails instead of hanging forever.
 DEFAULT_TIMEOUT = 15.0
@@ -69,11 +71,19 @@ class ElevenLabsEngine(SpeechEngine):
         stt_model_id: str = DEFAULT_STT_MODEL_ID,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RETRY,
+        allow_insecure_http: bool = False,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
-        self._api_key = api_key
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        # Checked before anything is sent: a malformed key or endpoint is named, not reported
+        # as a network failure, and plain http never carries the key off this computer.
+        self._api_key = check_api_key(api_key)
+        register_secret(self._api_key)
+        self.base_url = check_base_url(
+            base_url or DEFAULT_BASE_URL,
+            allow_insecure_http=allow_insecure_http,
+            api_key=self._api_key,
+        )
         self.model_id = model_id
         self.default_voice_id = voice_id or DEFAULT_VOICE_ID
         self.voice_settings = voice_settings
@@ -189,14 +199,18 @@ class ElevenLabsEngine(SpeechEngine):
                     self._fail(exc, attempt, cancel)
                     continue
                 response: httpx.Response = http_response._response
+                # A 200 that is not audio (an HTML error page from a proxy, JSON): a clear
+                # error before any byte, not retried (it would come back the same).
+                check_audio_response(response.headers.get("content-type"))
                 opened.callback(on_cancel(cancel, functools.partial(_interrupt, response)))
                 chunks = iter(http_response.data)
                 first = self._first_chunk(chunks, attempt, cancel)
                 if first is _RETRY:
                     continue
-                if first is not None:
-                    yield first
-                    yield from self._rest(chunks, cancel)
+                if first is None:
+                    raise UnexpectedResponseError("ElevenLabs answered with no audio at all.")
+                yield first
+                yield from self._rest(chunks, cancel)
                 return
 
     def _first_chunk(
@@ -243,7 +257,8 @@ class ElevenLabsEngine(SpeechEngine):
                 tag_audio_events=False,
                 request_options=self._options(),
             )
-            return str(getattr(result, "text", "") or "").strip()
+            # `construct_type` does not validate: check the shape here, or garbage reads as "".
+            return expect(getattr(result, "text", None), str, "transcript").strip()
 
         return self._call(request, cancel)
 
@@ -260,24 +275,29 @@ class ElevenLabsEngine(SpeechEngine):
                 ),
                 None,
             )
-            found.extend(
-                Voice(
-                    voice_id=v.voice_id,
-                    name=v.name or v.voice_id,
-                    category=str(v.category or ""),
-                    preview_url=v.preview_url or "",
+            for v in expect(getattr(page, "voices", None), list, "voice list"):
+                voice_id = expect(getattr(v, "voice_id", None), str, "voice list")
+                found.append(
+                    Voice(
+                        voice_id=voice_id,
+                        name=str(getattr(v, "name", None) or voice_id),
+                        category=str(getattr(v, "category", None) or ""),
+                        preview_url=str(getattr(v, "preview_url", None) or ""),
+                    )
                 )
-                for v in page.voices
-            )
-            token = page.next_page_token
-            if not page.has_more or not token:
+            token = getattr(page, "next_page_token", None)
+            if not getattr(page, "has_more", False) or not isinstance(token, str) or not token:
                 return found
 
     def quota(self) -> Quota | None:
         sub = self._call(
             lambda: self._client.user.subscription.get(request_options=self._options()), None
         )
-        return Quota(used=sub.character_count, limit=sub.character_limit, tier=str(sub.tier or ""))
+        return Quota(
+            used=expect(getattr(sub, "character_count", None), int, "subscription"),
+            limit=expect(getattr(sub, "character_limit", None), int, "subscription"),
+            tier=str(getattr(sub, "tier", None) or ""),
+        )
 
 
 _RETRY = object()

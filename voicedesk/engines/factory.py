@@ -24,6 +24,8 @@ def create_engine(settings: Settings, choice: str | None = None) -> SpeechEngine
             model_id=settings.model_id,
             voice_id=settings.voice_id,
             voice_settings=settings.voice_settings(),
+            timeout=settings.read_timeout,
+            allow_insecure_http=settings.allow_insecure_http,
         )
     from voicedesk.engines.local import LocalEngine
 

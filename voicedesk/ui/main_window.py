@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         self._build()
         self._wire_workers()
         self._use_engine(settings, engine)
+        if (warning := config.dotenv_key_warning()) and not self.banner.isVisible():
+            self.show_error(warning, kind="info")  # a warning, not an error: the key still works
         self.panel.box.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- layout --------------------------------------------------------------------------

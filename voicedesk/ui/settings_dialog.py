@@ -26,10 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from voicedesk import config
 from voicedesk.audio.mic_devices import list_input_devices
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
+from voicedesk.endpoint import check_api_key, check_base_url
 from voicedesk.engines.base import Quota
+from voicedesk.errors import InvalidKeyError, VoiceDeskError
 from voicedesk.ui.background import Background
 from voicedesk.ui.key_capture import KeyCaptureButton
 from voicedesk.ui.status import quota_text
@@ -37,19 +40,36 @@ from voicedesk.ui.status import quota_text
 MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2", "eleven_v3")
 ENGINES = (("auto", "Automatic"), ("elevenlabs", "ElevenLabs"), ("local", "Offline voice"))
 _DEFAULT = "Voice default"
+NO_KEY = "Enter a key first (or set ELEVENLABS_API_KEY in the environment or a .env file)."
 
 
 class _KeyTest:
-    """For the worker thread: the quota, which needs (and so checks) a working key."""
+    """For the worker thread: the quota, which needs (and so checks) a working key.
 
-    def __init__(self, api_key: str, base_url: str | None) -> None:
+    With no key typed, the one from ELEVENLABS_API_KEY or a `.env` is tested: that is the key
+    in use, and the field may be empty because it came from there.
+    """
+
+    def __init__(
+        self, api_key: str | None, base_url: str | None, allow_insecure_http: bool, timeout: float
+    ) -> None:
         self._api_key = api_key
         self._base_url = base_url
+        self._allow_insecure = allow_insecure_http
+        self._timeout = timeout
 
     def __call__(self, cancel: CancelToken) -> Quota | None:
         from voicedesk.engines.elevenlabs import ElevenLabsEngine
 
-        engine = ElevenLabsEngine(self._api_key, base_url=self._base_url)
+        key = self._api_key or config.environment_api_key()[0]
+        if not key:
+            raise InvalidKeyError(NO_KEY)
+        engine = ElevenLabsEngine(
+            key,
+            base_url=self._base_url,
+            allow_insecure_http=self._allow_insecure,
+            timeout=self._timeout,
+        )
         try:
             return engine.quota()
         finally:
@@ -114,6 +134,10 @@ class SettingsDialog(QDialog):
         self.base_url = QLineEdit(settings.base_url or "")
         self.base_url.setAccessibleName("ElevenLabs base URL")
         self.base_url.setPlaceholderText("https://api.elevenlabs.io (default)")
+        self.url_problem = QLabel()
+        self.url_problem.setAccessibleName("Base URL problem")
+        self.url_problem.setWordWrap(True)
+        self.url_problem.setVisible(False)
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.setAccessibleName("Model")
@@ -128,6 +152,7 @@ class SettingsDialog(QDialog):
         eleven.addRow("", key_note)
         eleven.addRow("", self.key_result)
         eleven.addRow("&Base URL:", self.base_url)
+        eleven.addRow("", self.url_problem)
         eleven.addRow("&Model:", self.model)
 
         # -- Voice -----------------------------------------------------------------------
@@ -217,18 +242,39 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def test_key(self) -> None:
-        key = self.api_key.text().strip()
-        if not key:
-            self._say("Enter a key first.")
-            return
+        key = self.api_key.text().strip() or None
         if self._key_test is not None:
             self._key_test.set()
         self.test_button.setEnabled(False)
         self._say("Testing…")
         url = self.base_url.text().strip() or None
-        self._key_test = self._background.run(
-            _KeyTest(key, url), self._key_ok, self._key_failed, name="test-key"
+        test = _KeyTest(
+            key, url, self._settings.allow_insecure_http, min(self._settings.read_timeout, 15.0)
         )
+        self._key_test = self._background.run(test, self._key_ok, self._key_failed, name="test-key")
+
+    def accept(self) -> None:
+        """Save, unless the key or base URL is malformed: then say why here and stay open."""
+        self.url_problem.setVisible(False)
+        try:
+            if self.entered_key:
+                check_api_key(self.entered_key)
+        except VoiceDeskError as error:
+            self._say(error.message)
+            self.api_key.setFocus()
+            return
+        try:
+            check_base_url(
+                self.base_url.text(),
+                allow_insecure_http=self._settings.allow_insecure_http,
+                api_key=self.entered_key or self._settings.api_key,
+            )
+        except VoiceDeskError as error:
+            self.url_problem.setText(error.message)
+            self.url_problem.setVisible(True)
+            self.base_url.setFocus()
+            return
+        super().accept()
 
     def _say(self, text: str) -> None:
         self.key_result.setText(text)

@@ -23,7 +23,7 @@ from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
-from voicedesk.errors import Cancelled, VoiceDeskError
+from voicedesk.errors import Cancelled, UnexpectedResponseError, VoiceDeskError
 from voicedesk.workers.pieces import PieceStart
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class SpeakWorker(QObject):
         self._token = 0
         self._cancel = cancel
         self._written = 0  # bytes of PCM queued in the player so far
+        self._decoded = 0  # bytes of PCM decoded (before leading silence is trimmed)
         self._format = PcmFormat(44_100)
         self._decoder: Decoder | None = None
         self._trimmer: LeadingSilenceTrimmer | None = None
@@ -116,6 +117,13 @@ class SpeakWorker(QObject):
             if close is not None:
                 close()  # ends the request and frees its API slot now, not at GC
         self._write(self._decoder.flush())
+        if marks.first_byte is not None and not self._decoded:
+            # Bytes came but none of them was audio (JSON or HTML labelled as audio): an error,
+            # not a silent success (and so a failure the offline fallback answers).
+            raise UnexpectedResponseError(
+                f"{getattr(self._engine, 'label', 'The engine')} sent nothing that could be "
+                "played as audio."
+            )
         return marks
 
     def _piece(self, index: int, count: int) -> None:
@@ -131,6 +139,7 @@ class SpeakWorker(QObject):
 
     def _write(self, pcm: bytes) -> bool:
         assert self._trimmer is not None
+        self._decoded += len(pcm)
         pcm = self._trimmer.feed(pcm)
         if not pcm:
             return False
