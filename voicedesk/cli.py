@@ -1,4 +1,4 @@
-"""Command line: the window by default; `say`, `listen`, `voices`, `--version`.
+"""Command line: the window by default; `say`, `listen`, `voices`, `ptt`, `--version`.
 
 Each subcommand lives in `voicedesk.commands.<name>` with a `run(args) -> int`; this module
 only parses. Failures print one line on stderr and exit non-zero, never a traceback.
@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     voices = sub.add_parser("voices", help="list voices: one `id<TAB>name` a line")
     _add_engine(voices)
+
+    ptt = sub.add_parser(
+        "ptt", help="push to talk in the running window (for a compositor key binding)"
+    )
+    ptt.add_argument("action", choices=("press", "release", "toggle"))
     return parser
 
 

@@ -1,22 +1,24 @@
-"""The push-to-talk key: in the window through Qt's key events, system-wide through `pynput`.
+"""The push-to-talk key: in the window through Qt's key events, system-wide through a source.
 
 In the window: key press and release on the application's event stream, auto-repeat ignored,
-so holding the key is one press and one release. System-wide: `pynput` where it can see every
-key (X11, Windows, macOS). On Wayland a client can't see keys sent to other windows, so the key
-works in the window only and `note` says so (USERS.md #1) instead of failing silently.
+so holding the key is one press and one release. System-wide: a `voicedesk.hotkeys` source
+(pynput on X11, Windows and macOS; the desktop portal's GlobalShortcuts on Wayland), and the
+`voicedesk ptt` socket for compositor key bindings. `note` says which works and why.
 
-Both paths feed one state machine, so a key seen by both (the window is focused) counts once.
+Every path feeds one state machine, so a key seen twice (the window is focused, a doubled or
+repeated event) counts once: press while pressed and release while released do nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QWidget
+
+from voicedesk.hotkeys.choose import SourceFactory, candidates, window_only_note
+from voicedesk.hotkeys.source import HotkeySource
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,6 @@ log = logging.getLogger(__name__)
 # pairs 3 ms apart, not flagged isAutoRepeat). A key release is trusted only when no press
 # follows within this window; the button's release (a mouse) is taken at once.
 RELEASE_DEBOUNCE_MS = 30
-_GLOBAL_PLATFORMS = {"xcb", "windows", "cocoa"}
 
 
 def qt_key(name: str) -> int:
@@ -33,72 +34,11 @@ def qt_key(name: str) -> int:
     return sequence[0].key().value if sequence.count() else 0
 
 
-def global_hotkeys_unavailable() -> str:
-    """Why system-wide keys can't work here, or "" when they can."""
-    platform = QGuiApplication.platformName()
-    if platform == "wayland" or os.environ.get("XDG_SESSION_TYPE") == "wayland":
-        return "Wayland: the push-to-talk key works while the voicedesk window is focused."
-    if platform not in _GLOBAL_PLATFORMS:
-        return f"The push-to-talk key works in the window only (platform {platform})."
-    return ""
-
-
-def _pynput_key(name: str) -> Any:
-    """The pynput key for a Qt key name, or None when pynput has no such key."""
-    from pynput import keyboard
-
-    aliases = {"pgup": "page_up", "pgdown": "page_down", "ins": "insert", "del": "delete",
-               "scrolllock": "scroll_lock", "numlock": "num_lock", "capslock": "caps_lock",
-               "print": "print_screen", "esc": "esc", "return": "enter"}  # fmt: skip
-    lowered = name.lower()
-    attribute = aliases.get(lowered, lowered)
-    if hasattr(keyboard.Key, attribute):
-        return getattr(keyboard.Key, attribute)
-    if len(name) == 1:
-        return keyboard.KeyCode.from_char(lowered)
-    return None
-
-
-class _GlobalListener(QObject):
-    """pynput's listener; its callbacks run on pynput's thread and only emit signals."""
-
-    down = Signal()
-    up = Signal()
-
-    def __init__(self, key_name: str) -> None:
-        super().__init__()
-        self._target = _pynput_key(key_name)
-        if self._target is None:
-            raise ValueError(f"{key_name} can't be used as a system-wide key")
-        from pynput import keyboard
-
-        self._listener = keyboard.Listener(on_press=self._on_press, on_release=self._on_release)
-        self._listener.daemon = True
-
-    def start(self) -> None:
-        self._listener.start()
-        self._listener.wait()
-
-    def stop(self) -> None:
-        self._listener.stop()
-        self._listener.join(2)
-
-    def _matches(self, key: Any) -> bool:
-        canonical = self._listener.canonical(key) if key is not None else None
-        return key == self._target or canonical == self._target
-
-    def _on_press(self, key: Any) -> None:
-        if self._matches(key):
-            self.down.emit()  # queued to the GUI thread: the receiver lives there
-
-    def _on_release(self, key: Any) -> None:
-        if self._matches(key):
-            self.up.emit()
-
-
 class PushToTalkKey(QObject):
     pressed = Signal()
     released = Signal()
+    # Where the key works, as one line for the window and Settings (changes as sources start).
+    noteChanged = Signal(str)
 
     def __init__(self, window: QWidget, key_name: str = "F9") -> None:
         super().__init__(window)
@@ -106,8 +46,11 @@ class PushToTalkKey(QObject):
         self._key_name = key_name
         self._key = qt_key(key_name)
         self._down = False
-        self._global: _GlobalListener | None = None
-        self.note = ""
+        self._source: HotkeySource | None = None
+        self._active: HotkeySource | None = None  # the source that said `ready`
+        self._pending: list[SourceFactory] = []
+        self._reasons: list[str] = []
+        self.note = window_only_note(key_name, "system-wide keys are off")
         self._release_timer = QTimer(self)
         self._release_timer.setSingleShot(True)
         self._release_timer.setInterval(RELEASE_DEBOUNCE_MS)
@@ -127,7 +70,11 @@ class PushToTalkKey(QObject):
 
     @property
     def is_global(self) -> bool:
-        return self._global is not None
+        return self._active is not None
+
+    @property
+    def source_kind(self) -> str:
+        return self._active.kind if self._active is not None else "window"
 
     def set_key(self, key_name: str, system_wide: bool = True) -> None:
         self.stop_global()
@@ -136,32 +83,62 @@ class PushToTalkKey(QObject):
         if system_wide:
             self.start_global()
 
-    def start_global(self) -> str:
-        """Listen system-wide where possible; returns (and keeps in `note`) why not, or ""."""
+    def start_global(self) -> None:
+        """Try the system-wide sources for this desktop, best first; `noteChanged` says which."""
         self.stop_global()
-        self.note = global_hotkeys_unavailable()
-        if self.note:
-            return self.note
-        try:
-            listener = _GlobalListener(self._key_name)
-            listener.down.connect(self._global_down)
-            listener.up.connect(self._global_up)
-            listener.start()
-        except Exception as error:  # no X connection, missing permission (macOS), odd key…
-            log.info("system-wide push-to-talk unavailable: %s", error)
-            self.note = (
-                f"{self._key_name} works while the window is focused "
-                "(system-wide keys are not available here)."
-            )
-            return self.note
-        self._global = listener
-        return ""
+        self._pending, reason = candidates(QGuiApplication.platformName())
+        self._reasons = [reason] if reason else []
+        self._set_note(f"Starting system-wide {self._key_name}…")
+        self._next_source()
+
+    def _next_source(self) -> None:
+        if not self._pending:
+            why = "; ".join(self._reasons) or "no system-wide key source here"
+            self._set_note(window_only_note(self._key_name, why))
+            return
+        source = self._pending.pop(0)(self._key_name)
+        source.setParent(self)
+        source.down.connect(self._global_down)
+        source.up.connect(self._global_up)
+        source.ready.connect(self._source_ready)
+        source.failed.connect(self._source_failed)
+        self._source = source
+        source.start()
+
+    @Slot(str)
+    def _source_ready(self, description: str) -> None:
+        if self.sender() is not self._source:
+            return
+        self._active = self._source
+        self._set_note(f"{self._key_name}: {description}.")
+
+    @Slot(str)
+    def _source_failed(self, reason: str) -> None:
+        source = self.sender()
+        if source is not self._source:
+            return
+        self._reasons.append(reason)
+        if self._active is source:
+            self._active = None
+            self.release()
+        self._drop_source()
+        self._next_source()
+
+    def _set_note(self, text: str) -> None:
+        self.note = text
+        self.noteChanged.emit(text)
+
+    def _drop_source(self) -> None:
+        source, self._source = self._source, None
+        if source is not None:
+            source.stop()
+            source.down.disconnect(self._global_down)
+            source.up.disconnect(self._global_up)
 
     def stop_global(self) -> None:
-        if self._global is not None:
-            self._global.stop()
-            self._global.deleteLater()
-            self._global = None
+        self._pending = []
+        self._active = None
+        self._drop_source()
 
     def shutdown(self) -> None:
         self.stop_global()
@@ -189,11 +166,39 @@ class PushToTalkKey(QObject):
         self._release_timer.stop()
         self._release()
 
+    @Slot()
+    def release_soon(self) -> None:
+        """A key's release: taken unless a press follows at once (auto-repeat's pairs)."""
+        if self._down:
+            self._release_timer.start()
+
+    @Slot()
+    def toggle(self) -> None:
+        if self._down:
+            self.release()
+        else:
+            self.press()
+
+    @Slot(str)
+    def command(self, name: str) -> None:
+        """`voicedesk ptt press|release|toggle`."""
+        if name == "press":
+            self.press()
+        elif name == "release":
+            self.release_soon()
+        elif name == "toggle":
+            self.toggle()
+
     def _window_has_keys(self) -> bool:
-        # While we are active the window sees the key itself, with reliable auto-repeat
-        # flags; pynput's copies arrive later from another thread, and a stale repeat
-        # landing after the release would start a second recording.
-        return QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
+        # pynput only: while we are active the window sees the key itself, with reliable
+        # auto-repeat flags; pynput's copies arrive later from another thread, and a stale
+        # repeat landing after the release would start a second recording. (A portal shortcut
+        # is grabbed by the desktop: the window never sees it, so its events always count.)
+        return (
+            self._source is not None
+            and self._source.kind == "pynput"
+            and QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
+        )
 
     @Slot()
     def _global_down(self) -> None:
@@ -202,13 +207,13 @@ class PushToTalkKey(QObject):
 
     @Slot()
     def _global_up(self) -> None:
-        if self._down and not self._window_has_keys():
-            self._release_timer.start()
+        if not self._window_has_keys():
+            self.release_soon()
 
     @Slot(Qt.ApplicationState)
     def _app_state(self, state: Qt.ApplicationState) -> None:
         # Focus lost while held: the window will never see the release, so end it now.
-        if state != Qt.ApplicationState.ApplicationActive and self._global is None:
+        if state != Qt.ApplicationState.ApplicationActive and self._active is None:
             self.release()
 
     # -- in the window -------------------------------------------------------------------
@@ -226,8 +231,8 @@ class PushToTalkKey(QObject):
         if not event.isAutoRepeat():
             if kind == QEvent.Type.KeyPress:
                 self.press()
-            elif self._down:
-                self._release_timer.start()
+            else:
+                self.release_soon()
         return True
 
     def _in_window(self, watched: QObject) -> bool:

@@ -36,6 +36,8 @@ from voicedesk.errors import (
     TextTooLongError,
     VoiceDeskError,
 )
+from voicedesk.hotkeys.ptt_socket import PttServer
+from voicedesk.insert.inserter import Inserter
 from voicedesk.text import check_length
 from voicedesk.ui.background import Background
 from voicedesk.ui.banner import Banner
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         store: QSettings | None = None,
         system_wide_hotkey: bool = True,
         keyring_ok: bool | None = None,
+        ptt_socket: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -104,6 +107,7 @@ class MainWindow(QMainWindow):
         self._engine_factory = engine_factory
         self._store = store
         self._system_wide = system_wide_hotkey
+        self._ptt_socket = ptt_socket  # the `voicedesk ptt` socket's name; None: the default
         self._keyring_ok = keyring_ok
         self._utterances: dict[int, str] = {}
         self._fallback_ids: set[int] = set()
@@ -170,6 +174,15 @@ class MainWindow(QMainWindow):
         self._build_menu()
 
         self.ptt = PushToTalkKey(self, self.settings.ptt_key)
+        self.ptt.noteChanged.connect(self.ptt_bar.set_note)
+        self.inserter = Inserter(self)
+        self.inserter.failed.connect(self._insert_failed)
+        self.ptt_server: PttServer | None = None
+        if self._system_wide or self._ptt_socket:
+            self.ptt_server = PttServer(self, self._ptt_socket)
+            self.ptt_server.command.connect(self.ptt.command)
+            if not self.ptt_server.listen():
+                log.info("`voicedesk ptt` is unavailable: %s", self.ptt_server.error)
         self.tray = Tray(app_icon(), self)
 
         self.panel.speakRequested.connect(self.speak)
@@ -195,11 +208,10 @@ class MainWindow(QMainWindow):
         self._start_hotkey()
 
     def _start_hotkey(self) -> None:
-        key = self.ptt.key_name
-        if self._system_wide and not self.ptt.start_global():
-            self.ptt_bar.set_note(f"{key} works in any application.")
+        if self._system_wide:
+            self.ptt.start_global()  # the note follows through `noteChanged`
         else:
-            self.ptt_bar.set_note(self.ptt.note or f"{key} works while this window is focused.")
+            self.ptt_bar.set_note(f"{self.ptt.key_name} works while this window is focused.")
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -461,6 +473,14 @@ class MainWindow(QMainWindow):
             return
         self.history.add("heard", text)
         self.status.showMessage(f"Heard: {text}", 8000)
+        # Into the application the user is in; not into our own window (they see it here).
+        active = QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
+        if self.settings.type_into_focused and not active:
+            self.inserter.insert(text, self.settings.insert_method)
+
+    @Slot(str)
+    def _insert_failed(self, message: str) -> None:
+        self.show_error(message, kind="info")
 
     @Slot(str, bool)
     def _transcribe_failed(self, message: str, retryable: bool) -> None:
@@ -525,7 +545,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, self.background, self.keyring_ok(), self)
+        dialog = SettingsDialog(
+            self.settings, self.background, self.keyring_ok(), self, hotkey_note=self.ptt.note
+        )
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.accepted.connect(self._settings_accepted)
         dialog.open()
@@ -592,6 +614,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.ptt.shutdown()
+        if self.ptt_server is not None:
+            self.ptt_server.close()
         self.recorder.close()
         self.speaker.shutdown()
         self.transcriber.shutdown()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,6 +34,7 @@ from voicedesk.config import Settings
 from voicedesk.endpoint import check_api_key, check_base_url
 from voicedesk.engines.base import Quota
 from voicedesk.errors import InvalidKeyError, VoiceDeskError
+from voicedesk.insert.inserter import describe as describe_insertion
 from voicedesk.ui.background import Background
 from voicedesk.ui.key_capture import KeyCaptureButton
 from voicedesk.ui.status import quota_text
@@ -41,6 +43,11 @@ MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2", "e
 ENGINES = (("auto", "Automatic"), ("elevenlabs", "ElevenLabs"), ("local", "Offline voice"))
 _DEFAULT = "Voice default"
 NO_KEY = "Enter a key first (or set ELEVENLABS_API_KEY in the environment or a .env file)."
+INSERT_METHODS = (
+    ("auto", "Automatic"),
+    ("paste", "Pasting (the clipboard is put back after)"),
+    ("type", "Typing key by key"),
+)
 
 
 class _KeyTest:
@@ -103,6 +110,7 @@ class SettingsDialog(QDialog):
         background: Background,
         keyring_ok: bool,
         parent: QWidget | None = None,
+        hotkey_note: str = "",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("voicedesk settings")
@@ -191,13 +199,45 @@ class SettingsDialog(QDialog):
         general.addRow("&Input device:", self.input)
         general.addRow("Push-to-talk &key:", self.ptt)
 
+        # -- Push to talk in other applications ------------------------------------------
+        self.hotkey_source = QLabel(hotkey_note)
+        self.hotkey_source.setAccessibleName("Where the push-to-talk key works")
+        self.hotkey_source.setWordWrap(True)
+        self.hotkey_source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.type_into = QCheckBox("T&ype the transcript where the cursor is, in any application")
+        self.type_into.setAccessibleName("Type the transcript into the focused application")
+        self.type_into.setChecked(settings.type_into_focused)
+        self.insert_method = QComboBox()
+        self.insert_method.setAccessibleName("How to insert the transcript")
+        for value, label in INSERT_METHODS:
+            self.insert_method.addItem(label, value)
+        self.insert_method.setCurrentIndex(
+            max(0, self.insert_method.findData(settings.insert_method))
+        )
+        self.insert_method.setEnabled(settings.type_into_focused)
+        self.type_into.toggled.connect(self.insert_method.setEnabled)
+        insert_note = QLabel(describe_insertion(QGuiApplication.platformName()))
+        insert_note.setWordWrap(True)
+        insert_note.setEnabled(False)
+        anywhere = QFormLayout()
+        anywhere.addRow("Key:", self.hotkey_source)
+        anywhere.addRow("", self.type_into)
+        anywhere.addRow("I&nsert by:", self.insert_method)
+        anywhere.addRow("", insert_note)
+
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for title, form in (("General", general), ("ElevenLabs", eleven), ("Voice", voice)):
+        groups = (
+            ("General", general),
+            ("Push to talk in other applications", anywhere),
+            ("ElevenLabs", eleven),
+            ("Voice", voice),
+        )
+        for title, form in groups:
             box = QGroupBox(title)
             box.setLayout(form)
             layout.addWidget(box)
@@ -319,4 +359,6 @@ class SettingsDialog(QDialog):
             output_device=str(self.output.currentData() or ""),
             input_device=str(self.input.currentData() or ""),
             ptt_key=self.ptt.key,
+            type_into_focused=self.type_into.isChecked(),
+            insert_method=self.insert_method.currentData(),
         )
