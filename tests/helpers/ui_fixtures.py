@@ -71,7 +71,9 @@ def make_window(qtbot, store, memory_keyring, emulator):
     gc.disable()  # until `pytest_runtest_logfinish` collects on this thread again
     made: list[MainWindow] = []
 
-    def make(**changes: object) -> MainWindow:
+    def make(
+        system_wide: bool = False, ptt_socket: str | None = None, **changes: object
+    ) -> MainWindow:
         values: dict[str, object] = {
             "api_key": TEST_API_KEY,
             "api_key_source": "keyring",
@@ -92,8 +94,9 @@ def make_window(qtbot, store, memory_keyring, emulator):
             StubRecorder(),
             engine=engine,
             store=store,
-            system_wide_hotkey=False,
+            system_wide_hotkey=system_wide,
             keyring_ok=True,
+            ptt_socket=ptt_socket,
         )
         qtbot.addWidget(window)
         window.show()
