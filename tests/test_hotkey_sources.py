@@ -8,12 +8,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from tests.helpers.processes import LineProcess
 from tests.helpers.session_bus import private_session_bus
 from voicedesk.hotkeys.ptt_socket import server_name
+from voicedesk.hotkeys.source import HotkeySource
+from voicedesk.ui import hotkey
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]
 pytestmark = [pytest.mark.qt_log_ignore("propagateSizeHints"), pytest.mark.timeout(60)]
@@ -138,3 +141,58 @@ def test_ptt_command_without_a_window_says_so(runtime_dir):
     assert done.stderr.strip().splitlines() == [
         "voicedesk: no voicedesk window is running (start it with `voicedesk`)"
     ]
+
+
+class ScriptedSource(HotkeySource):
+    """A source the test drives: X11 auto-repeat through pynput looks like this."""
+
+    kind = "scripted"
+    made: ClassVar[list[ScriptedSource]] = []
+
+    def __init__(self, key_name: str) -> None:
+        super().__init__()
+        ScriptedSource.made.append(self)
+
+    def start(self) -> None:
+        self.ready.emit("System-wide (scripted)")
+
+    def stop(self) -> None:
+        pass
+
+
+def test_auto_repeat_pairs_and_doubles_from_a_source_are_one_request(
+    make_window, qtbot, emulator, monkeypatch, runtime_dir
+):
+    ScriptedSource.made.clear()
+    monkeypatch.setattr(hotkey, "candidates", lambda platform: ([ScriptedSource], ""))
+    window = make_window(system_wide=True)
+    source = ScriptedSource.made[-1]
+    assert window.ptt.note == "F9: System-wide (scripted)."
+    source.down.emit()
+    source.down.emit()  # doubled
+    for _ in range(5):  # held: release+press pairs a few ms apart
+        source.up.emit()
+        source.down.emit()
+    assert window.recorder.starts == 1
+    with qtbot.waitSignal(window.transcriber.transcribed, timeout=10000):
+        source.up.emit()
+    source.up.emit()  # doubled release: nothing
+    assert window.recorder.starts == 1
+    assert len(emulator.requests("stt")) == 1
+
+
+def test_a_source_that_fails_later_hands_over_to_the_next(
+    make_window, qtbot, monkeypatch, runtime_dir
+):
+    ScriptedSource.made.clear()
+    monkeypatch.setattr(
+        hotkey, "candidates", lambda platform: ([ScriptedSource, ScriptedSource], "")
+    )
+    window = make_window(system_wide=True)
+    first = ScriptedSource.made[-1]
+    first.down.emit()
+    assert window.recorder.recording
+    first.failed.emit("the desktop portal stopped answering")
+    assert not window.recorder.recording  # a hold whose release can't come is ended
+    assert len(ScriptedSource.made) == 2
+    assert window.ptt.is_global

@@ -62,7 +62,6 @@ class FakePortal:
         signal = new_signal(emitter, "Response", "ua{sv}", (0, results))
         signal.header.fields[HeaderFields.destination] = caller
         self.send(signal)
-        return request  # type: ignore[return-value]
 
     def handle(self, message) -> None:  # type: ignore[no-untyped-def]
         fields = message.header.fields
@@ -89,6 +88,9 @@ class FakePortal:
             self.say(f"session {self.session}")
         elif interface == SHORTCUTS and member == "BindShortcuts":
             session, shortcuts, _parent, options = message.body
+            if session != self.session:
+                self.send(new_error(message, "org.freedesktop.portal.Error.NotFound"))
+                return
             token = options["handle_token"][1]
             sender = caller.lstrip(":").replace(".", "_")
             self.send(new_method_return(message, "o", (f"{PATH}/request/{sender}/{token}",)))
