@@ -5,8 +5,11 @@
 It owns the portal's name on the bus, answers CreateSession and BindShortcuts through Request
 objects' `Response` signals as the real portal does, accepts GNOME's host Registry `Register`,
 and prints one line per event on stdout ("ready", "register <app id>", "session <path>",
-"bound <id> <trigger>"). Commands on stdin: "activate", "deactivate" (the bound shortcut),
-"repeat N" (N Activated signals in a row, as key auto-repeat may give), "quit".
+"bound <id> <trigger>"). It also plays RemoteDesktop for a keyboard: "devices <types>",
+"started", then "key <keysym> <state>" for each NotifyKeyboardKeysym.
+
+Commands on stdin: "activate", "deactivate" (the bound shortcut), "repeat N" (N Activated
+signals in a row, as key auto-repeat may give), "quit".
 
 Spec: https://flatpak.github.io/xdg-desktop-portal/docs/doc-org.freedesktop.portal.GlobalShortcuts.html
 """
@@ -32,6 +35,7 @@ from jeepney.io.blocking import open_dbus_connection
 PATH = "/org/freedesktop/portal/desktop"
 NAME = "org.freedesktop.portal.Desktop"
 SHORTCUTS = "org.freedesktop.portal.GlobalShortcuts"
+REMOTE = "org.freedesktop.portal.RemoteDesktop"
 
 
 class FakePortal:
@@ -69,14 +73,14 @@ class FakePortal:
         member = fields.get(HeaderFields.member)
         caller = fields.get(HeaderFields.sender, "")
         if interface == "org.freedesktop.DBus.Properties" and member == "Get":
-            if message.body == (SHORTCUTS, "version"):
+            if message.body in ((SHORTCUTS, "version"), (REMOTE, "version")):
                 self.send(new_method_return(message, "v", (("u", 2),)))
             else:
                 self.send(new_error(message, "org.freedesktop.DBus.Error.UnknownProperty"))
         elif interface == "org.freedesktop.host.portal.Registry" and member == "Register":
             self.say(f"register {message.body[0]}")
             self.send(new_method_return(message))
-        elif interface == SHORTCUTS and member == "CreateSession":
+        elif interface in (SHORTCUTS, REMOTE) and member == "CreateSession":
             options = message.body[0]
             token = options["handle_token"][1]
             sender = caller.lstrip(":").replace(".", "_")
@@ -99,6 +103,21 @@ class FakePortal:
             bound = [(self.shortcut_id, {"trigger_description": ("s", trigger)})]
             self.respond(caller, token, {"shortcuts": ("a(sa{sv})", bound)})
             self.say(f"bound {self.shortcut_id} {trigger}")
+        elif interface == REMOTE and member in ("SelectDevices", "Start"):
+            session, *_rest, options = message.body
+            token = options["handle_token"][1]
+            sender = caller.lstrip(":").replace(".", "_")
+            self.send(new_method_return(message, "o", (f"{PATH}/request/{sender}/{token}",)))
+            if member == "SelectDevices":
+                self.say(f"devices {options['types'][1]}")
+                self.respond(caller, token, {})
+            else:
+                self.respond(caller, token, {"devices": ("u", 1)})
+                self.say("started")
+        elif interface == REMOTE and member == "NotifyKeyboardKeysym":
+            session, _options, keysym, state = message.body
+            self.say(f"key {keysym:#x} {state}" if session == self.session else "key wrong session")
+            self.send(new_method_return(message))
         elif message.header.message_type == MessageType.method_call:
             self.send(new_error(message, "org.freedesktop.DBus.Error.UnknownMethod"))
 

@@ -4,8 +4,9 @@ Paste: every clipboard format is saved, the transcript set, the paste chord sent
 Ctrl+Shift+V in a terminal), and after a bounded wait for the target to read it the saved
 clipboard goes back, unless something else changed the clipboard meanwhile (then theirs wins).
 Type: XTest on X11, `wtype` on Wayland compositors with the virtual-keyboard protocol (sway,
-Hyprland, niri…). Where neither is possible, the transcript is left on the clipboard and the
-user is told to paste it. Insertions queue: a transcript that arrives mid-insertion waits.
+Hyprland, niri…), the RemoteDesktop portal on GNOME and KDE Wayland. Where none works, the
+transcript is left on the clipboard and the user is told to paste it. Insertions queue: a
+transcript that arrives mid-insertion waits.
 """
 
 from __future__ import annotations
@@ -33,13 +34,16 @@ WTYPE_TIMEOUT_MS = 15_000
 
 
 def backend_for(platform: str) -> str:
-    """ "x11", "wtype", "pynput", or "" when nothing can reach other applications here."""
+    """What reaches other applications here: "x11", "wtype", "remote-desktop", "pynput",
+    or "" for nothing."""
     if platform == "xcb" and not is_wayland_session(platform):
         return "x11"
     if platform in ("windows", "cocoa"):
         return "pynput"
-    if is_wayland_session(platform) and shutil.which("wtype"):
-        return "wtype"
+    if is_wayland_session(platform):
+        # wtype needs the virtual-keyboard protocol (wlroots: sway, Hyprland…); GNOME and KDE
+        # lack it but offer the RemoteDesktop portal.
+        return "wtype" if shutil.which("wtype") else "remote-desktop"
     return ""
 
 
@@ -52,10 +56,12 @@ def describe(platform: str) -> str:
         return "Typed with wtype (or pasted with its Ctrl+V)."
     if backend == "pynput":
         return "Paste or type through the system keyboard."
-    return (
-        "Not possible here (GNOME/KDE Wayland without wtype): the transcript is left on the "
-        "clipboard for you to paste."
-    )
+    if backend == "remote-desktop":
+        return (
+            "Typed through the desktop portal's remote desktop (the desktop asks you once a "
+            "run); where that fails, the transcript is left on the clipboard."
+        )
+    return "Not possible here: the transcript is left on the clipboard for you to paste."
 
 
 class Inserter(QObject):
@@ -74,6 +80,8 @@ class Inserter(QObject):
         self._keyboard: Any = None
         self._rest = ""
         self._process: QProcess | None = None
+        self._remote: Any = None  # RemoteDesktopTyper, made on first use
+        self._remote_text = ""
         self.restore_delay_ms = RESTORE_DELAY_MS
 
     @property
@@ -95,8 +103,8 @@ class Inserter(QObject):
         if not backend:
             self._fall_back(text, "nothing can type into other applications on this desktop")
             return
-        if method == "auto":
-            method = "type" if backend == "wtype" else "paste"
+        if method == "auto" or backend == "remote-desktop":  # no paste chord through it
+            method = "type" if backend in ("wtype", "remote-desktop") else "paste"
         try:
             if method == "paste":
                 self._paste(text, backend)
@@ -182,6 +190,15 @@ class Inserter(QObject):
             self._type_some()
         elif backend == "wtype":
             self._run_wtype(["--", text], then="type")
+        elif backend == "remote-desktop":
+            if self._remote is None:
+                from voicedesk.insert.remote_desktop import RemoteDesktopTyper
+
+                self._remote = RemoteDesktopTyper(self)
+                self._remote.typed.connect(self._remote_typed)
+                self._remote.failed.connect(self._remote_failed)
+            self._remote_text = text
+            self._remote.type_text(text)
         else:
             from pynput.keyboard import Controller
 
@@ -209,6 +226,20 @@ class Inserter(QObject):
         self._close_keyboard()
         self.inserted.emit("type")
         self._finish()
+
+    @Slot()
+    def _remote_typed(self) -> None:
+        self.inserted.emit("type")
+        self._finish()
+
+    @Slot(str)
+    def _remote_failed(self, why: str) -> None:
+        self._fall_back(self._remote_text, why)
+
+    def shutdown(self) -> None:
+        """Join the remote-desktop thread (if one runs)."""
+        if self._remote is not None:
+            self._remote.shutdown()
 
     def _close_keyboard(self) -> None:
         keyboard, self._keyboard = self._keyboard, None

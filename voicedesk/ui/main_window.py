@@ -616,6 +616,7 @@ class MainWindow(QMainWindow):
         self.ptt.shutdown()
         if self.ptt_server is not None:
             self.ptt_server.close()
+        self.inserter.shutdown()
         self.recorder.close()
         self.speaker.shutdown()
         self.transcriber.shutdown()
