@@ -91,4 +91,4 @@ def test_words_land_in_the_focused_application(display, pulse, emulator, tmp_pat
     finally:
         target.close()
         app.close()
-        print("\n".join(app.seen[-40:]))
+        print("\n".join(app.output()[-40:]))

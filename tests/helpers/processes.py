@@ -42,6 +42,12 @@ class LineProcess:
             if line == "" and self.process.poll() is not None:
                 raise AssertionError(f"ended before {prefix!r}; saw {self.seen}")
 
+    def output(self) -> list[str]:
+        """Every line read so far (those not yet expected included)."""
+        while not self.lines.empty():
+            self.seen.append(self.lines.get_nowait())
+        return self.seen
+
     def send(self, line: str) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(line + "\n")

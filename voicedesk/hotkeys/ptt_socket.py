@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("press", "release", "toggle")
 _MAX_LINE = 64  # bytes: every command fits; anything longer is not ours
-CONNECT_TIMEOUT_MS = 2000
+CONNECT_TIMEOUT_MS = 5000
 
 
 def server_name() -> str:

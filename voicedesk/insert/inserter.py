@@ -105,6 +105,7 @@ class Inserter(QObject):
             return
         if method == "auto" or backend == "remote-desktop":  # no paste chord through it
             method = "type" if backend in ("wtype", "remote-desktop") else "paste"
+        log.info("inserting %d characters: %s through %s", len(text), method, backend)
         try:
             if method == "paste":
                 self._paste(text, backend)
@@ -116,6 +117,7 @@ class Inserter(QObject):
             self._fall_back(text, f"couldn't type into the focused application ({error})")
 
     def _fall_back(self, text: str, why: str) -> None:
+        log.warning("inserting the transcript failed: %s", why)
         self._clipboard.setMimeData(saved_clipboard.text_mime(text))
         self.failed.emit(f"The transcript is on the clipboard: {why}.")
         self._finish()
@@ -189,7 +191,10 @@ class Inserter(QObject):
             self._rest = text
             self._type_some()
         elif backend == "wtype":
-            self._run_wtype(["--", text], then="type")
+            # A Shift tap first: the client that has just been sent wtype's keymap drops the
+            # first key after it (https://github.com/peteonrails/voxtype/issues/202; seen here
+            # with Qt under sway), so the dropped one is a key that types nothing.
+            self._run_wtype(["-P", "Shift_L", "-p", "Shift_L", "--", text], then="type")
         elif backend == "remote-desktop":
             if self._remote is None:
                 from voicedesk.insert.remote_desktop import RemoteDesktopTyper
@@ -274,6 +279,7 @@ class Inserter(QObject):
         self._process = None
         process.deleteLater()  # owned by its parent (self), not by Python
         if code != 0 or status != QProcess.ExitStatus.NormalExit:
+            log.warning("wtype failed (%s): %s", code, error)
             self.failed.emit(f"wtype failed: {error.splitlines()[-1] if error else code}")
         if then == "type":
             if code == 0:
