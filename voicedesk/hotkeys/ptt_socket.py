@@ -65,19 +65,17 @@ class PttServer(QObject):
         self.error = ""
 
     def listen(self) -> bool:
+        # Qt may replace a socket file that is there: ask first whether a window answers on
+        # it (then it's theirs), else it is left by a crashed one and can go.
+        probe = QLocalSocket()
+        probe.connectToServer(self.name)
+        if probe.waitForConnected(500):
+            probe.disconnectFromServer()
+            self.error = "another voicedesk window already answers `voicedesk ptt`"
+            return False
+        QLocalServer.removeServer(self.name)
         if self._server.listen(self.name):
             return True
-        # A socket left by a crashed window: nobody answers on it, so take it over.
-        if self._server.serverError() == QLocalSocket.LocalSocketError.AddressInUseError:
-            probe = QLocalSocket()
-            probe.connectToServer(self.name)
-            if probe.waitForConnected(500):
-                probe.disconnectFromServer()
-                self.error = "another voicedesk window already answers `voicedesk ptt`"
-                return False
-            QLocalServer.removeServer(self.name)
-            if self._server.listen(self.name):
-                return True
         self.error = self._server.errorString()
         return False
 
