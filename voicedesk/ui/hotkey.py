@@ -131,9 +131,10 @@ class PushToTalkKey(QObject):
     def _drop_source(self) -> None:
         source, self._source = self._source, None
         if source is not None:
-            source.stop()
+            source.stop()  # its thread is joined: nothing emits after this
             source.down.disconnect(self._global_down)
             source.up.disconnect(self._global_up)
+            source.deleteLater()  # a child of ours (Qt-owned), gone with the event loop's turn
 
     def stop_global(self) -> None:
         self._pending = []
