@@ -4,7 +4,8 @@
 
 At start it puts text, HTML and a PNG on the clipboard and prints "ready". On stdin, "dump"
 prints one JSON line: the field's text and the clipboard's formats with their bytes' SHA-256
-(read back through the X server, from whichever client owns the clipboard by then).
+(read back through the X server, from whichever client owns the clipboard by then); "text"
+the field's text only.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class Target(QMainWindow):
         if line.strip() == "dump":
             state = {"text": self.field.toPlainText(), "clipboard": clipboard_hashes()}
             print(json.dumps(state), flush=True)
+        elif line.strip() == "text":  # without the clipboard, which may be the asker's own
+            print(json.dumps({"text": self.field.toPlainText()}), flush=True)
 
 
 def main() -> int:
