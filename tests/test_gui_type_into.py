@@ -20,7 +20,7 @@ import pytest
 from tests.helpers.processes import LineProcess
 from tests.test_gui_xvfb import _wait, display, speech_with_pauses
 
-pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(360)]
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPT = "Grüße aus Köln, ça va? Ωμέγα — 日本語 OK"
 __all__ = ["display"]  # the fixture, used by name
@@ -54,9 +54,9 @@ def test_words_land_in_the_focused_application(display, pulse, emulator, tmp_pat
         env.pop(name, None)
     env["XDG_SESSION_TYPE"] = "x11"
 
-    def xdotool(*args: str) -> str:
+    def xdotool(*args: str, timeout: float = 20) -> str:
         done = subprocess.run(
-            ["xdotool", *args], env=env, capture_output=True, text=True, timeout=20
+            ["xdotool", *args], env=env, capture_output=True, text=True, timeout=timeout
         )
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
@@ -64,12 +64,13 @@ def test_words_land_in_the_focused_application(display, pulse, emulator, tmp_pat
     app = LineProcess([sys.executable, "-m", "voicedesk"], env)
     target = LineProcess([sys.executable, "-m", "tests.helpers.text_target"], env)
     try:
-        xdotool("search", "--sync", "--onlyvisible", "--name", "^voicedesk$")
-        before = json.loads(target.expect("ready").removeprefix("ready "))
+        # Upper bounds for start-up, generous: a loaded machine takes a minute to start Python+Qt.
+        xdotool("search", "--sync", "--onlyvisible", "--name", "^voicedesk$", timeout=150)
+        before = json.loads(target.expect("ready", timeout=150).removeprefix("ready "))
         assert set(before) == {"text/plain", "text/html", "image/png"}
-        window = xdotool("search", "--sync", "--onlyvisible", "--name", "^text target$")
+        window = xdotool("search", "--sync", "--onlyvisible", "--name", "^text target$", timeout=60)
         xdotool("windowfocus", "--sync", window)
-        emulator.wait_done("voices", timeout=15)
+        emulator.wait_done("voices", timeout=60)
 
         xdotool("keydown", "F9")
         _wait(lambda: "Source Output #" in pulse.pactl("list", "source-outputs"), 15, "the mic")
