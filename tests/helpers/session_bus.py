@@ -30,4 +30,8 @@ def private_session_bus() -> Iterator[str]:
         yield address
     finally:
         daemon.terminate()
-        daemon.wait(5)
+        try:
+            daemon.wait(15)
+        except subprocess.TimeoutExpired:  # a loaded machine: don't leave it behind
+            daemon.kill()
+            daemon.wait(15)
