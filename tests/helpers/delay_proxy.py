@@ -9,8 +9,9 @@ request and answer therefore pays the round trip, as on a real link.
 The TCP handshake itself happens on loopback (the kernel answers the SYN before any code of
 ours runs), so `connect()` returns at once. Its round trip is paid instead by the client's
 first bytes: on a real link nothing can leave before the SYN-ACK is back, one round trip after
-the connect began, so those bytes go out at `max(read, accepted + rtt) + rtt / 2`. This kernel has no
-`netem` qdisc, so this is how the tests and benchmarks get a slow link without leaving loopback.
+the connect began, so those bytes go out at `max(read, accepted + rtt) + rtt / 2`.
+
+This kernel has no `netem` qdisc: this is how tests and benchmarks get a slow link on loopback.
 
 `connections` counts the connections accepted: a client that reuses its connection adds none.
 """

@@ -1,6 +1,6 @@
 """A throw-away certificate authority for https on 127.0.0.1, made fresh per test session.
 
-`test_tls()` returns a server context (for `Emulator(tls=...)`) holding a certificate for
+`throwaway_tls()` returns a server context (for `Emulator(tls=...)`) holding a certificate for
 127.0.0.1 and localhost signed by a CA made a moment ago, and a client context that trusts that
 CA and nothing else (for `ElevenLabsEngine(verify=...)`). Certificate checking stays on: the
 client verifies the chain and the host name as it would against the real service.
@@ -39,7 +39,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 @cache
-def test_tls() -> TestTls:
+def throwaway_tls() -> TestTls:
     now = datetime.datetime.now(datetime.UTC)
     valid = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1))
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -103,9 +103,7 @@ def test_tls() -> TestTls:
         cert_file, key_file = Path(folder, "server.pem"), Path(folder, "server.key")
         cert_file.write_bytes(cert.public_bytes(pem) + ca_pem)
         key_file.write_bytes(
-            key.private_bytes(
-                pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         )
         server.load_cert_chain(cert_file, key_file)
     client = ssl.create_default_context(cadata=ca_pem.decode())

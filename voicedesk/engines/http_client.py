@@ -131,7 +131,7 @@ class TracedTransport(httpx.BaseTransport):
         self._inner = inner
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._idle_since = time.monotonic()
+        self._idle_since = float("-inf")  # never used: no connection to keep warm yet
         self.connections_opened = 0
 
     @property
@@ -140,7 +140,7 @@ class TracedTransport(httpx.BaseTransport):
             return self._in_flight
 
     def idle_for(self) -> float:
-        """Seconds since the last request ended; 0 while one is in flight."""
+        """Seconds since the last request ended (infinite before the first); 0 while one runs."""
         with self._lock:
             return 0.0 if self._in_flight else time.monotonic() - self._idle_since
 
@@ -154,7 +154,8 @@ class TracedTransport(httpx.BaseTransport):
         try:
             response = self._inner.handle_request(request)
         except BaseException:
-            self._ended()
+            with self._lock:  # no answer: the connection isn't known to be warm
+                self._in_flight -= 1
             raise
         assert isinstance(response.stream, httpx.SyncByteStream)
         return httpx.Response(

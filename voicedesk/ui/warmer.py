@@ -93,6 +93,16 @@ class Warmer(QObject):
         if self._active and not self._timer.isActive():
             self._due()
 
+    @property
+    def busy(self) -> bool:
+        """A warm-up is under way."""
+        return self._running
+
+    @property
+    def scheduled(self) -> bool:
+        """The next warm-up is on the timer (False while the window is not in use)."""
+        return self._timer.isActive()
+
     def stop(self) -> None:
         self._engine = None
         self._timer.stop()
@@ -104,7 +114,7 @@ class Warmer(QObject):
         now = time.monotonic()
         if not force and (not self._active or now - self._last_use > IDLE_LIMIT):
             return  # resumes on the next activation or key stroke
-        wait = self._retry_after if self._failed else self.interval
+        wait = min(self._retry_after, self.interval) if self._failed else self.interval
         if not force and self._last_attempt is not None and now - self._last_attempt < wait:
             self._timer.start(int((wait - (now - self._last_attempt)) * 1000) + 1)
             return
