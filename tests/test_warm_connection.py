@@ -29,6 +29,7 @@ from voicedesk.ui.background import Background
 from voicedesk.ui.warmer import Warmer
 from voicedesk.workers.speaker import Speaker
 
+pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.timeout(60)
 
 RTT = 0.01
@@ -191,3 +192,11 @@ def test_cancelled_warm_up_sends_nothing(engine: ElevenLabsEngine, tls_emulator:
     cancel.set()
     assert engine.warm_up(cancel) is False
     assert not tls_emulator.requests()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
+def test_the_window_warms_its_engine_when_shown(window, qtbot: QtBot, emulator: Emulator) -> None:
+    assert window.warmer.attempts >= 1  # started by the show, before any Speak
+    qtbot.waitUntil(lambda: not window.warmer.busy, timeout=10_000)
+    assert emulator.requests("user")  # the warm-up (or the quota it found under way)
+    assert window.banner.isHidden()  # a warm-up never shows anything

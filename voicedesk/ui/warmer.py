@@ -58,6 +58,7 @@ class Warmer(QObject):
         self._last_use = time.monotonic()
         self._retry_after = RETRY_FIRST
         self._failed = False
+        self.attempts = 0  # warm-ups started (for tests and logs)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._due)
@@ -120,6 +121,7 @@ class Warmer(QObject):
             return
         self._running = True
         self._last_attempt = now
+        self.attempts += 1
         # A request that ended within half an interval left the connection warm: skip then.
         job = _WarmUp(self._engine, 0.0 if force else self.interval / 2)
         self._background.run(job, self._done, self._error, name="warm-up")
