@@ -74,7 +74,8 @@ def _run(pulse, runs: int) -> int:  # type: ignore[no-untyped-def]
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     _settle(pulse)
     results = {rtt: _measure(pulse, rtt / 1000, runs) for rtt in RTTS_MS}
-    print(_report(results, runs))
+    protocols = {rtt: _http2(rtt / 1000, runs) for rtt in RTTS_MS}
+    print(_report(results, runs) + _report_http2(protocols, runs))
     del app
     return 0
 
@@ -175,6 +176,85 @@ def _press_to_sound(
         parts["press_to_request_ms"] = (parts.pop("request_sent") - pressed) * 1000
         parts["sample_to_heard_ms"] = (heard - parts.pop("sample")) * 1000
     return (heard - pressed) * 1000, proxy.connections - before, parts
+
+
+def _http2(rtt: float, runs: int) -> dict[str, dict[str, float]]:
+    """Request → first audio byte over HTTP/1.1 and HTTP/2: cold, warm, and a second request
+    while a first one streams (HTTP/1.1 must open another connection for it, HTTP/2 not)."""
+    from elevenlabs.client import ElevenLabs
+
+    from bench.h2_front import H2Front
+    from bench.tts import CHUNK, PACING, TTFB
+    from tests.emulator.config import TEST_API_KEY
+    from tests.emulator.server import Emulator
+    from tests.helpers.delay_proxy import DelayProxy
+    from tests.helpers.tls import throwaway_tls
+    from voicedesk.engines.http_client import make_client
+
+    tls = throwaway_tls()
+    found: dict[str, dict[str, list[float]]] = {"HTTP/1.1": {}, "HTTP/2": {}}
+    with (
+        Emulator(tls=tls.server, ttfb=TTFB, pacing=PACING, chunk_size=CHUNK) as emu,
+        Emulator(ttfb=TTFB, pacing=PACING, chunk_size=CHUNK) as plain,
+        H2Front(plain.base_url, tls.server_context(alpn=["h2"])) as front,
+        DelayProxy(emu.port, rtt) as h1_link,
+        DelayProxy(front.port, rtt) as h2_link,
+    ):
+        links = {"HTTP/1.1": (h1_link, False), "HTTP/2": (h2_link, True)}
+
+        def first_byte_ms(sdk: ElevenLabs, text: str = TEXT) -> tuple[float, object]:
+            started = time.monotonic()
+            chunks = iter(
+                sdk.text_to_speech.stream(
+                    "JBFqnCBsd6RMkjVDRZzb", text=text, output_format="mp3_44100_128"
+                )
+            )
+            next(chunks)
+            return (time.monotonic() - started) * 1000, chunks
+
+        for _ in range(runs + 1):  # the first round warms the process up and is dropped
+            for name, (link, http2) in links.items():
+                http, _ = make_client(30, tls.client, http2=http2)
+                sdk = ElevenLabs(api_key=TEST_API_KEY, base_url=link.url(), httpx_client=http)
+                cold, chunks = first_byte_ms(sdk)
+                b"".join(chunks)  # type: ignore[call-overload]
+                warm, chunks = first_byte_ms(sdk)
+                b"".join(chunks)  # type: ignore[call-overload]
+                _, streaming = first_byte_ms(sdk, "A first utterance still streaming. " * 3)
+                second, chunks = first_byte_ms(sdk)
+                b"".join(chunks)  # type: ignore[call-overload]
+                b"".join(streaming)  # type: ignore[call-overload]
+                http.close()
+                for case, ms in (("cold", cold), ("warm", warm), ("second", second)):
+                    found[name].setdefault(case, []).append(ms)
+        assert front.connections and not emu.internal_errors and not plain.internal_errors
+    # Drop the warm-up round.
+    return {
+        name: {case: statistics.median(ms[1:]) for case, ms in cases.items()}
+        for name, cases in found.items()
+    }
+
+
+def _report_http2(protocols: dict[int, dict[str, dict[str, float]]], runs: int) -> str:
+    lines = [
+        "",
+        "HTTP/2 against HTTP/1.1: request → first audio byte through the SDK on the engine's",
+        "own client (`make_client(http2=...)`), medians of "
+        f"{runs}. HTTP/1.1 is the emulator's own TLS; HTTP/2 is a",
+        "TLS front speaking h2 (`bench/h2_front.py`, the `h2` package) that forwards each",
+        "stream to the emulator on loopback (one more local hop than the HTTP/1.1 path).",
+        '"Second" is a request made while a first one is still streaming.',
+        "",
+        "| round trip | protocol | cold | warm | second while one streams |",
+        "|---|---|---|---|---|",
+    ]
+    for rtt, by_protocol in protocols.items():
+        for name, cases in by_protocol.items():
+            lines.append(
+                f"| {rtt} ms | {name} | {cases['cold']:.0f} ms | {cases['warm']:.0f} ms | "
+                f"{cases['second']:.0f} ms |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def _report(results: dict[int, list[Way]], runs: int) -> str:

@@ -23,7 +23,7 @@ from voicedesk.audio.latency import LatencyMarks
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.engines.http_client import KEEPALIVE_EXPIRY, WARM_INTERVAL, record_timing
-from voicedesk.errors import NetworkError
+from voicedesk.errors import Cancelled, NetworkError
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
 from voicedesk.ui.background import Background
 from voicedesk.ui.warmer import Warmer
@@ -200,3 +200,32 @@ def test_the_window_warms_its_engine_when_shown(window, qtbot: QtBot, emulator: 
     qtbot.waitUntil(lambda: not window.warmer.busy, timeout=10_000)
     assert emulator.requests("user")  # the warm-up (or the quota it found under way)
     assert window.banner.isHidden()  # a warm-up never shows anything
+
+
+def test_a_stop_mid_stream_costs_the_connection_and_a_warm_up_reopens_it(
+    engine: ElevenLabsEngine, proxy: DelayProxy, tls_emulator: Emulator
+) -> None:
+    tls_emulator.configure(pacing=0.05, chunk_size=512)
+    cancel = CancelToken()
+    chunks = engine.stream_speech("A long answer, stopped halfway through. " * 3, cancel=cancel)
+    next(chunks)
+    cancel.set()  # Stop: the engine shuts the socket down to free the slot at once
+    with pytest.raises(Cancelled):
+        b"".join(chunks)
+    tls_emulator.configure(pacing=0.0)
+    assert engine.warm_up()  # what the window does on Stop
+    assert proxy.connections == 2
+    with record_timing() as network:
+        b"".join(engine.stream_speech("Then the next request finds it open."))
+    assert network.timing.reused is True and proxy.connections == 2
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
+@pytest.mark.emulator(pacing=0.05, chunk_size=512)
+def test_stopping_speech_in_the_window_warms_again(window, qtbot: QtBot) -> None:
+    qtbot.waitUntil(lambda: not window.warmer.busy, timeout=10_000)
+    with qtbot.waitSignal(window.speaker.utterance_started, timeout=10_000):
+        window.speak("A long paced answer that takes a while to arrive. " * 4)
+    before = window.warmer.attempts
+    window.stop()
+    assert window.warmer.attempts == before + 1

@@ -7,6 +7,7 @@ client verifies the chain and the host name as it would against the real service
 
 Python's `ssl` loads a server's key only from a file, so the server's certificate and key go to
 a private temporary directory for the moment it takes to load them (certificates, not audio).
+`server_context(alpn=...)` makes another server context with the same certificate.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import datetime
 import ipaddress
 import ssl
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -30,8 +31,22 @@ class TestTls:
     server: ssl.SSLContext
     client: ssl.SSLContext
     ca_pem: bytes
+    chain_pem: bytes  # the server's certificate, then the CA's
+    key_pem: bytes  # the server's key (a throw-away, valid for a day)
 
     __test__ = False  # not a pytest test class
+
+    def server_context(self, alpn: list[str] | None = None) -> ssl.SSLContext:
+        """A new server context with the same certificate (e.g. offering HTTP/2 by ALPN)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with tempfile.TemporaryDirectory(prefix="voicedesk-tls-") as folder:
+            cert_file, key_file = Path(folder, "server.pem"), Path(folder, "server.key")
+            cert_file.write_bytes(self.chain_pem)
+            key_file.write_bytes(self.key_pem)
+            context.load_cert_chain(cert_file, key_file)
+        if alpn:
+            context.set_alpn_protocols(alpn)
+        return context
 
 
 def _name(common_name: str) -> x509.Name:
@@ -98,13 +113,9 @@ def throwaway_tls() -> TestTls:
     )
     pem = serialization.Encoding.PEM
     ca_pem = ca_cert.public_bytes(pem)
-    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    with tempfile.TemporaryDirectory(prefix="voicedesk-tls-") as folder:
-        cert_file, key_file = Path(folder, "server.pem"), Path(folder, "server.key")
-        cert_file.write_bytes(cert.public_bytes(pem) + ca_pem)
-        key_file.write_bytes(
-            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        )
-        server.load_cert_chain(cert_file, key_file)
+    pkcs8, clear = serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    key_pem = key.private_bytes(pem, pkcs8, clear)
+    chain_pem = cert.public_bytes(pem) + ca_pem
     client = ssl.create_default_context(cadata=ca_pem.decode())
-    return TestTls(server=server, client=client, ca_pem=ca_pem)
+    tls = TestTls(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), client, ca_pem, chain_pem, key_pem)
+    return replace(tls, server=tls.server_context())

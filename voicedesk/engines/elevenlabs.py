@@ -118,12 +118,13 @@ class ElevenLabsEngine(SpeechEngine):
     def warm_up(self, cancel: threading.Event | None = None, *, min_idle: float = 0.0) -> bool:
         """Open (or keep open) the pooled connection, TLS included, with one cheap request.
 
-        Skipped (True) while a request is in flight or one ended less than `min_idle` seconds
-        ago (the connection is warm already), and when every API slot is taken: it never waits
-        for one, and holds its own for one small GET. False when the request failed (logged,
-        never shown: the next Speak reports its own error); no retries here.
+        With `min_idle` > 0, skipped (True) while a request is in flight or one ended less than
+        `min_idle` seconds ago (the connection is warm already). Skipped too when every API slot
+        is taken: it never waits for one, and holds its own for one small GET. False when the
+        request failed (logged, never shown: the next Speak reports its own error); no retries.
         """
-        if self._transport.in_flight or self._transport.idle_for() < min_idle:
+        idle = self._transport.idle_for()  # 0 while a request is in flight
+        if min_idle > 0 and idle < min_idle:
             return True
         if cancel is not None and cancel.is_set():
             return False

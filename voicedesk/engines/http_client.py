@@ -189,15 +189,17 @@ class TracedTransport(httpx.BaseTransport):
 
 
 def make_client(
-    timeout: float, verify: ssl.SSLContext | bool = True
+    timeout: float, verify: ssl.SSLContext | bool = True, *, http2: bool = False
 ) -> tuple[httpx.Client, TracedTransport]:
     """The client an engine keeps, and its transport (for `in_flight` and `idle_for`).
 
     `verify` is httpx's: True checks certificates against certifi's store. Tests and benchmarks
     pass an `ssl.SSLContext` that trusts their own test CA; nothing turns checking off.
+    `http2` (needs the `h2` package) is for `bench/wan.py`'s comparison only: the engines speak
+    HTTP/1.1 (docs/benchmarks.md says why).
     """
     limits = httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY)
-    transport = TracedTransport(httpx.HTTPTransport(verify=verify, limits=limits))
+    transport = TracedTransport(httpx.HTTPTransport(verify=verify, limits=limits, http2=http2))
     # verify and limits again for the client: it builds proxy transports (HTTPS_PROXY) itself.
     client = httpx.Client(
         transport=transport, timeout=timeout, follow_redirects=True, verify=verify, limits=limits

@@ -323,10 +323,15 @@ class MainWindow(QMainWindow):
     @Slot()
     def stop(self) -> None:
         """Stop what plays and drop the queue (late signals for them are then ignored)."""
+        busy = bool(self._utterances or self._previews)
         self.speaker.stop()
         self._utterances.clear()
         self._previews.clear()
         self._idle()
+        if busy:
+            # Stopping mid-stream closes that connection (HTTP/1.1 can't drop half an answer
+            # and keep it): open the next one now, before the push-to-talk release needs it.
+            self.warmer.warm_now()
 
     @Slot()
     def speak_clipboard(self) -> None:
