@@ -74,8 +74,9 @@ def _run(pulse, runs: int) -> int:  # type: ignore[no-untyped-def]
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     _settle(pulse)
     results = {rtt: _measure(pulse, rtt / 1000, runs) for rtt in RTTS_MS}
+    print(_report(results, runs), flush=True)
     protocols = {rtt: _http2(rtt / 1000, runs) for rtt in RTTS_MS}
-    print(_report(results, runs) + _report_http2(protocols, runs))
+    print(_report_http2(protocols, runs))
     del app
     return 0
 
@@ -214,7 +215,7 @@ def _http2(rtt: float, runs: int) -> dict[str, dict[str, float]]:
 
         for _ in range(runs + 1):  # the first round warms the process up and is dropped
             for name, (link, http2) in links.items():
-                http, _ = make_client(30, tls.client, http2=http2)
+                http, _ = make_client(link.url(), 30, tls.client, http2=http2)
                 sdk = ElevenLabs(api_key=TEST_API_KEY, base_url=link.url(), httpx_client=http)
                 cold, chunks = first_byte_ms(sdk)
                 b"".join(chunks)  # type: ignore[call-overload]

@@ -22,7 +22,12 @@ from tests.helpers.tls import throwaway_tls
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
-from voicedesk.engines.http_client import KEEPALIVE_EXPIRY, WARM_INTERVAL, record_timing
+from voicedesk.engines.http_client import (
+    KEEPALIVE_EXPIRY,
+    WARM_INTERVAL,
+    environment_proxy,
+    record_timing,
+)
 from voicedesk.errors import Cancelled, NetworkError
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
 from voicedesk.ui.background import Background
@@ -229,3 +234,14 @@ def test_stopping_speech_in_the_window_warms_again(window, qtbot: QtBot) -> None
     before = window.warmer.attempts
     window.stop()
     assert window.warmer.attempts == before + 1
+
+
+def test_the_environment_proxy_is_still_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Our own transport means httpx no longer reads these itself: make_client does.
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert environment_proxy("https://api.elevenlabs.io") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert environment_proxy("https://api.elevenlabs.io") == "http://proxy.invalid:3128"
+    monkeypatch.setenv("NO_PROXY", "api.elevenlabs.io")
+    assert environment_proxy("https://api.elevenlabs.io") is None

@@ -99,7 +99,7 @@ class ElevenLabsEngine(SpeechEngine):
         # Our own httpx client: one connection pool for every call (keep-alive saves a TCP and
         # TLS handshake on each utterance), and nothing read from the environment behind our back.
         # `verify` is only ever an SSLContext trusting a test CA (tests, benchmarks): never off.
-        self._http, self._transport = make_client(timeout, verify)
+        self._http, self._transport = make_client(self.base_url, timeout, verify)
         # Both passed explicitly: the SDK reads ELEVENLABS_API_KEY at import time otherwise.
         self._client = ElevenLabs(
             api_key=api_key, base_url=self.base_url, timeout=timeout, httpx_client=self._http

@@ -23,6 +23,8 @@ import contextlib
 import ssl
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -188,8 +190,21 @@ class TracedTransport(httpx.BaseTransport):
         return trace
 
 
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY, ALL_PROXY, NO_PROXY), if any.
+
+    httpx only reads these when it builds its own transport; ours is built here, so we read
+    them, with the standard library's rules (https://docs.python.org/3/library/urllib.request.html#urllib.request.getproxies).
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all") or None
+
+
 def make_client(
-    timeout: float, verify: ssl.SSLContext | bool = True, *, http2: bool = False
+    base_url: str, timeout: float, verify: ssl.SSLContext | bool = True, *, http2: bool = False
 ) -> tuple[httpx.Client, TracedTransport]:
     """The client an engine keeps, and its transport (for `in_flight` and `idle_for`).
 
@@ -199,9 +214,8 @@ def make_client(
     HTTP/1.1 (docs/benchmarks.md says why).
     """
     limits = httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY)
-    transport = TracedTransport(httpx.HTTPTransport(verify=verify, limits=limits, http2=http2))
-    # verify and limits again for the client: it builds proxy transports (HTTPS_PROXY) itself.
-    client = httpx.Client(
-        transport=transport, timeout=timeout, follow_redirects=True, verify=verify, limits=limits
-    )
+    proxy = environment_proxy(base_url)
+    inner = httpx.HTTPTransport(verify=verify, limits=limits, http2=http2, proxy=proxy)
+    transport = TracedTransport(inner)
+    client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=True)
     return client, transport
