@@ -128,15 +128,22 @@ def _measure(pulse, rtt: float, runs: int) -> list[Way]:  # type: ignore[no-unty
 
             return play
 
+        cold_engines: list[ElevenLabsEngine] = []
+
+        def cold_prepare() -> None:  # the app has started: a client, no connection yet
+            cold_engines.append(ElevenLabsEngine(TEST_API_KEY, base_url=url, verify=tls.client))
+
         def cold_run() -> dict[str, float]:
-            engine = ElevenLabsEngine(TEST_API_KEY, base_url=url, verify=tls.client)
+            engine = cold_engines.pop()
             try:
                 return speak(engine)()
             finally:
                 engine.close()
 
+        def warm_prepare() -> None:  # what the window did when it showed / became active
+            assert warm_engine.warm_up()
+
         def warm_run() -> dict[str, float]:
-            assert warm_engine.warm_up()  # what the window did when it showed / became active
             return speak(warm_engine)()
 
         def sdk_run() -> dict[str, float]:
@@ -146,12 +153,16 @@ def _measure(pulse, rtt: float, runs: int) -> list[Way]:  # type: ignore[no-unty
             sdk_stream(audio)  # pipes into mpv, returns once mpv has exited
             return {}
 
-        ways = [(cold, cold_run), (warm, warm_run), (sdk, sdk_run)]
-        for _, play in ways:  # warm-up of the process: imports, mpv's first start, the sink
-            _press_to_sound(pulse, proxy, play)
+        ways = [
+            (cold, cold_prepare, cold_run),
+            (warm, warm_prepare, warm_run),
+            (sdk, None, sdk_run),
+        ]
+        for _, prepare, play in ways:  # warm-up of the process: imports, mpv's start, the sink
+            _press_to_sound(pulse, proxy, prepare, play)
         for _ in range(runs):  # interleaved, so drift on the machine hits every way alike
-            for way, play in ways:
-                ms, opened, parts = _press_to_sound(pulse, proxy, play)
+            for way, prepare, play in ways:
+                ms, opened, parts = _press_to_sound(pulse, proxy, prepare, play)
                 way.runs_ms.append(ms)
                 way.connections.append(opened)
                 way.parts.append(parts)
@@ -162,10 +173,17 @@ def _measure(pulse, rtt: float, runs: int) -> list[Way]:  # type: ignore[no-unty
 
 
 def _press_to_sound(
-    pulse, proxy, play: Callable[[], dict[str, float]]
-) -> tuple[float, int, dict[str, float]]:  # type: ignore[no-untyped-def]
-    """Key press (the call) → first non-silent sample at the sink's monitor; new connections."""
+    pulse,  # type: ignore[no-untyped-def]
+    proxy,
+    prepare: Callable[[], None] | None,
+    play: Callable[[], dict[str, float]],
+) -> tuple[float, int, dict[str, float]]:
+    """Key press (the call) → first non-silent sample at the sink's monitor; new connections.
+
+    `prepare` runs before the press (what the app did before the user pressed the key)."""
     before = proxy.connections
+    if prepare is not None:
+        prepare()
     with pulse.record_output() as capture:
         pressed = time.monotonic()
         parts = play()
