@@ -273,7 +273,19 @@ def _report_http2(protocols: dict[int, dict[str, dict[str, float]]], runs: int) 
                 f"| {rtt} ms | {name} | {cases['cold']:.0f} ms | {cases['warm']:.0f} ms | "
                 f"{cases['second']:.0f} ms |"
             )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + HTTP2_VERDICT
+
+
+HTTP2_VERDICT = """
+HTTP/2 is not kept. On the key-press path, one request at a time, it has nothing to save:
+ALPN picks it inside the same TLS handshake, and the request leaves right behind the
+connection preface, so cold and warm cost what HTTP/1.1 costs. It only spares a *second*
+request made while one is streaming the handshake HTTP/1.1 needs for a second connection.
+In the app that is push to talk during speech, and the window stops speech on push to talk
+first; Stop shuts the response's socket down to free its API slot at once, which under
+HTTP/2 would end every stream sharing the connection. Instead, Stop warms a new connection
+in the background, so the transcription after the key release finds one open.
+"""
 
 
 def _report(results: dict[int, list[Way]], runs: int) -> str:
