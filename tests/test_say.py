@@ -55,6 +55,11 @@ def test_speaks_and_exits_0_after_the_last_sample(pulse: PulseServer, emulator: 
     stats = json.loads(result.stderr.strip().splitlines()[-1])
     marks = ["request_sent", "first_byte", "first_pcm", "first_sample", "last_played"]
     assert [stats[m] for m in marks] == sorted(stats[m] for m in marks)
+    # The wait split in parts: say opens a fresh connection, so connect is a real one.
+    assert stats["connection_reused"] is False and stats["connect_ms"] >= 0
+    parts = ["connect_ms", "request_to_first_byte_ms", "first_byte_to_first_sample_ms"]
+    assert all(stats[p] >= 0 for p in parts)
+    assert sum(stats[p] for p in parts) <= stats["first_sample_ms"] + 1  # 0.1 ms rounding each
 
 
 def test_reads_stdin(pulse: PulseServer, emulator: Emulator) -> None:

@@ -43,6 +43,8 @@ def test_ctrl_enter_speaks_and_is_heard(window, qtbot, emulator, pulse):
     assert window.panel.text == "Hello there."  # the box keeps the text for another go
     assert window.history.entries()[0].text == "Hello there."
     assert window.status.latency_label.text().startswith("First sound ")
+    tip = window.status.latency_label.toolTip()  # the parts of the wait
+    assert "connect " in tip and "request → first byte" in tip and "first byte → audible" in tip
     assert not window.panel.stop_button.isEnabled()
 
 

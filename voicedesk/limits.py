@@ -59,3 +59,17 @@ def wait_or_cancel(seconds: float, cancel: threading.Event | None) -> None:
         threading.Event().wait(seconds)
     elif cancel.wait(seconds):
         raise Cancelled()
+
+
+@contextmanager
+def try_api_slot() -> Iterator[bool]:
+    """One API slot if one is free right now (the `with` gets True), else False at once.
+
+    For background requests (the connection warm-up) that must never make a user's wait longer.
+    """
+    got = API_SLOTS.tryAcquire(1)
+    try:
+        yield got
+    finally:
+        if got:
+            API_SLOTS.release()

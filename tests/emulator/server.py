@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -34,16 +35,45 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+    def __init__(
+        self, address: tuple[str, int], emulator: Emulator, tls: ssl.SSLContext | None = None
+    ) -> None:
         super().__init__(address, _Handler)
         self.emulator = emulator
+        self.tls = tls
+        self.connections_accepted = 0
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._lock:
             self._connections.add(request)
+            self.connections_accepted += 1
         super().process_request(request, client_address)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        # The TLS handshake here, on the connection's own thread. Wrapping takes the socket's
+        # file descriptor over: from then on the wrapped socket is the one to shut down.
+        request.settimeout(_Handler.timeout)
+        try:
+            wrapped = self.tls.wrap_socket(request, server_side=True)
+        except OSError as exc:  # ssl.SSLError included
+            log.debug("TLS handshake from %s failed: %r", client_address, exc)
+            return
+        with self._lock:
+            self._connections.discard(request)
+            self._connections.add(wrapped)
+        try:
+            super().finish_request(wrapped, client_address)
+        finally:
+            with self._lock:
+                self._connections.discard(wrapped)
+            with contextlib.suppress(OSError):
+                wrapped.shutdown(socket.SHUT_RDWR)
+            wrapped.close()
 
     def shutdown_request(self, request: Any) -> None:
         with self._lock:
@@ -120,8 +150,16 @@ class Emulator:
     while running. Faults: `script()` for the next requests, `always()` for all of a kind.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, **settings: Any) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: ssl.SSLContext | None = None,
+        **settings: Any,
+    ) -> None:
         self._address = (host, port)
+        self._tls = tls  # a server context (tests/helpers/tls.py): serve https
         self._initial = _coerce(Settings(), settings)
         self.settings = self._initial  # swapped whole, never mutated: handlers read one snapshot
         self.faults = FaultPlan()
@@ -136,7 +174,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is None:
             self._stopping.clear()
-            self._server = _Server(self._address, self)
+            self._server = _Server(self._address, self, self._tls)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, args=(0.05,), name="elevenlabs-emulator"
             )
@@ -171,7 +209,13 @@ class Emulator:
     @property
     def base_url(self) -> str:
         """What to pass as the SDK's `base_url` (it appends `v1/...` itself)."""
-        return f"http://{self._address[0]}:{self.port}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{self._address[0]}:{self.port}"
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted since start (a reused keep-alive connection counts once)."""
+        return self._server.connections_accepted if self._server is not None else 0
 
     # -- configuration --------------------------------------------------------------------------
     def configure(self, **changes: Any) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ from voicedesk.config import (
 from voicedesk.endpoint import DEFAULT_BASE_URL, check_api_key, check_base_url
 from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFormat, Voice
 from voicedesk.engines.elevenlabs_errors import Failure, check_audio_response, classify, expect
+from voicedesk.engines.http_client import make_client
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
     Cancelled,
@@ -41,7 +43,7 @@ from voicedesk.errors import (
     UnexpectedResponseError,
     VoiceDeskError,
 )
-from voicedesk.limits import RETRY, RetryPolicy, api_slot, wait_or_cancel
+from voicedesk.limits import RETRY, RetryPolicy, api_slot, try_api_slot, wait_or_cancel
 from voicedesk.redact import register_secret
 from voicedesk.text import Piece, split_text
 
@@ -53,6 +55,8 @@ T = TypeVar("T")
 # connect, each read, each write), so a stalled stream fails instead of hanging forever.
 DEFAULT_TIMEOUT = 15.0
 VOICES_PAGE_SIZE = 100
+# A warm-up that takes longer than this is no help: give its API slot back.
+WARM_UP_TIMEOUT = 5.0
 
 
 class ElevenLabsEngine(SpeechEngine):
@@ -72,6 +76,7 @@ class ElevenLabsEngine(SpeechEngine):
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RETRY,
         allow_insecure_http: bool = False,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -93,7 +98,8 @@ class ElevenLabsEngine(SpeechEngine):
         self._retry = retry
         # Our own httpx client: one connection pool for every call (keep-alive saves a TCP and
         # TLS handshake on each utterance), and nothing read from the environment behind our back.
-        self._http = httpx.Client(timeout=timeout, follow_redirects=True)
+        # `verify` is only ever an SSLContext trusting a test CA (tests, benchmarks): never off.
+        self._http, self._transport = make_client(self.base_url, timeout, verify)
         # Both passed explicitly: the SDK reads ELEVENLABS_API_KEY at import time otherwise.
         self._client = ElevenLabs(
             api_key=api_key, base_url=self.base_url, timeout=timeout, httpx_client=self._http
@@ -108,6 +114,37 @@ class ElevenLabsEngine(SpeechEngine):
 
     def close(self) -> None:
         self._http.close()
+
+    def warm_up(self, cancel: threading.Event | None = None, *, min_idle: float = 0.0) -> bool:
+        """Open (or keep open) the pooled connection, TLS included, with one cheap request.
+
+        With `min_idle` > 0, skipped (True) while a request is in flight or one ended less than
+        `min_idle` seconds ago (the connection is warm already). Skipped too when every API slot
+        is taken: it never waits for one, and holds its own for one small GET. False when the
+        request failed (logged, never shown: the next Speak reports its own error); no retries.
+        """
+        idle = self._transport.idle_for()  # 0 while a request is in flight
+        if min_idle > 0 and idle < min_idle:
+            return True
+        if cancel is not None and cancel.is_set():
+            return False
+        with try_api_slot() as got:
+            if not got:
+                return True
+            try:
+                # The subscription: small, authenticated, free, answered by every account.
+                response = self._http.get(
+                    f"{self.base_url}/v1/user/subscription",
+                    headers={"xi-api-key": self._api_key},
+                    timeout=WARM_UP_TIMEOUT,
+                )
+                response.read()
+                response.close()
+            except (httpx.HTTPError, OSError) as exc:
+                log.info("warm-up failed: %s", type(exc).__name__)
+                return False
+        log.debug("warm-up: HTTP %d", response.status_code)
+        return True
 
     def _options(self, **extra: Any) -> RequestOptions:
         return RequestOptions(max_retries=0, timeout_in_seconds=self._timeout, **extra)  # type: ignore[typeddict-item]

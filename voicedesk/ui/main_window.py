@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QSettings, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QGroupBox,
@@ -52,6 +52,7 @@ from voicedesk.ui.status import StatusBar
 from voicedesk.ui.tray import Tray
 from voicedesk.ui.voice_picker import VoicePicker
 from voicedesk.ui.volume import VolumeControl
+from voicedesk.ui.warmer import Warmer
 from voicedesk.workers.speaker import PLAYING, REQUESTING
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self._offline: SpeechEngine | None = None
         self._shut_down = False
         self.background = Background(self)
+        self.warmer = Warmer(self.background, parent=self)
 
         self.setWindowTitle("voicedesk")
         self.setWindowIcon(app_icon())
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
         self.panel.speakRequested.connect(self.speak)
         self.panel.stopRequested.connect(self.stop)
         self.panel.box.fileRejected.connect(self.show_error)
+        self.panel.box.textChanged.connect(self.warmer.touch)
         self.history.speakAgain.connect(self.speak)
         self.history.toBox.connect(self._to_box)
         self.history.copied.connect(self._copied)
@@ -267,6 +270,9 @@ class MainWindow(QMainWindow):
         self.picker.load(engine, wanted or engine.default_voice_id)
         if hasattr(engine, "preload"):
             self.background.run(_Preload(engine), None, self.show_error, name="preload")
+        self.warmer.set_engine(engine)
+        if self.isVisible():
+            self.warmer.warm_now()
         self._show_engine()
         self.refresh_quota()
 
@@ -329,10 +335,15 @@ class MainWindow(QMainWindow):
     @Slot()
     def stop(self) -> None:
         """Stop what plays and drop the queue (late signals for them are then ignored)."""
+        busy = bool(self._utterances or self._previews)
         self.speaker.stop()
         self._utterances.clear()
         self._previews.clear()
         self._idle()
+        if busy:
+            # Stopping mid-stream closes that connection (HTTP/1.1 can't drop half an answer
+            # and keep it): open the next one now, before the push-to-talk release needs it.
+            self.warmer.warm_now()
 
     @Slot()
     def speak_clipboard(self) -> None:
@@ -428,7 +439,7 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _latency(self, uid: int, marks: LatencyMarks) -> None:
         if marks.request_sent is not None and marks.first_sample is not None:
-            self.status.set_latency(marks.first_sample - marks.request_sent)
+            self.status.set_latency(marks.first_sample - marks.request_sent, marks.breakdown())
 
     # -- push to talk --------------------------------------------------------------------
 
@@ -585,10 +596,17 @@ class MainWindow(QMainWindow):
             self.ptt_bar.set_key(new.ptt_key)
             self._start_hotkey()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        # The connection (TCP and TLS) opens now, not on the first Speak.
+        if not self._shut_down and not event.spontaneous():
+            self.warmer.warm_now()
+        super().showEvent(event)
+
     def changeEvent(self, event: QEvent) -> None:
         # The microphone opens ahead while the window is active, so the first word after the
         # key isn't cut off (USERS.md #3); it closes again when the user goes elsewhere.
         if event.type() == QEvent.Type.ActivationChange and not self._shut_down:
+            self.warmer.set_active(self.isActiveWindow())
             if self.isActiveWindow() and hasattr(self.recorder, "warm"):
                 self.recorder.warm()
             elif hasattr(self.recorder, "cool") and not self.ptt.is_down:
@@ -620,6 +638,7 @@ class MainWindow(QMainWindow):
         self.recorder.close()
         self.speaker.shutdown()
         self.transcriber.shutdown()
+        self.warmer.stop()
         self.background.shutdown()
         for engine in self._engines:
             try:

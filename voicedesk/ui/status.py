@@ -43,10 +43,12 @@ class StatusBar(QStatusBar):
     def set_engine(self, engine: str, voice: str) -> None:
         self.engine_label.setText(f"{engine} · {voice}" if voice else engine)
 
-    def set_latency(self, seconds: float | None) -> None:
+    def set_latency(self, seconds: float | None, breakdown: str = "") -> None:
+        """The last utterance's wait for its first sound; `breakdown` (its parts) in the tooltip."""
         text = "" if seconds is None else f"First sound {seconds * 1000:.0f} ms"
         self.latency_label.setText(text)
-        self.latency_label.setToolTip("From the request to the first sound of the last utterance")
+        tip = "From the request to the first sound of the last utterance"
+        self.latency_label.setToolTip(f"{tip}\n{breakdown}" if breakdown else tip)
 
     def set_quota(self, quota: Quota | None) -> None:
         text, self.quota_level = quota_text(quota)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -23,6 +24,7 @@ from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
+from voicedesk.engines.http_client import NetworkTiming, TimingRecorder, record_timing
 from voicedesk.errors import Cancelled, UnexpectedResponseError, VoiceDeskError
 from voicedesk.workers.pieces import PieceStart
 
@@ -101,11 +103,29 @@ class SpeakWorker(QObject):
             cancel=self._cancel,
             on_piece=self._piece,
         )
+        # The engine's requests run on this thread (in the generator): time their connect.
+        with record_timing() as network:
+            marks = self._pump(chunks, marks, network)
+        self._write(self._decoder.flush())
+        if marks.first_byte is not None and not self._decoded:
+            # Bytes came but none of them was audio (JSON or HTML labelled as audio): an error,
+            # not a silent success (and so a failure the offline fallback answers).
+            raise UnexpectedResponseError(
+                f"{getattr(self._engine, 'label', 'The engine')} sent nothing that could be "
+                "played as audio."
+            )
+        return marks
+
+    def _pump(
+        self, chunks: Iterator[bytes], marks: LatencyMarks, network: TimingRecorder
+    ) -> LatencyMarks:
+        assert self._decoder is not None
         try:
             for chunk in chunks:
                 if marks.first_byte is None:
-                    marks = marks.with_marks(first_byte=time.monotonic())
-                    self.first_byte.emit(self._utterance.uid, marks.first_byte)
+                    now = time.monotonic()
+                    marks = marks.with_marks(first_byte=now, **_split(network.freeze()))
+                    self.first_byte.emit(self._utterance.uid, now)
                 if self._write(self._decoder.feed(chunk)) and marks.first_pcm is None:
                     marks = marks.with_marks(first_pcm=time.monotonic())
         except VoiceDeskError as error:
@@ -116,14 +136,6 @@ class SpeakWorker(QObject):
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()  # ends the request and frees its API slot now, not at GC
-        self._write(self._decoder.flush())
-        if marks.first_byte is not None and not self._decoded:
-            # Bytes came but none of them was audio (JSON or HTML labelled as audio): an error,
-            # not a silent success (and so a failure the offline fallback answers).
-            raise UnexpectedResponseError(
-                f"{getattr(self._engine, 'label', 'The engine')} sent nothing that could be "
-                "played as audio."
-            )
         return marks
 
     def _piece(self, index: int, count: int) -> None:
@@ -147,3 +159,13 @@ class SpeakWorker(QObject):
             raise Cancelled()
         self._written += len(pcm)
         return True
+
+
+def _split(timing: NetworkTiming) -> dict[str, float | bool | None]:
+    """The network marks for `LatencyMarks` (all None for an engine that made no request)."""
+    return {
+        "connect_start": timing.connect_start,
+        "connect_end": timing.connect_end,
+        "response_head": timing.response_head,
+        "connection_reused": timing.reused,
+    }
