@@ -456,6 +456,7 @@ def test_long_text_plays_without_gaps_at_the_joins(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # ~70 s of speech to synthesise: ~5 s idle, minutes on a busy box
 def test_the_offline_voice_reports_its_pieces() -> None:
     # Pieces are blocks of up to LOCAL_PIECE_CHARS (~30 s of speech), counted before the first
     # sound and announced in order; each is cut into small synthesis units when its turn comes.

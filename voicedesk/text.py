@@ -230,8 +230,8 @@ def _units(text: str, limits: Sequence[int]) -> Iterator[Unit]:
 
 def blocks(text: str, size: int = PIECE_CHARS) -> list[Unit]:
     """`text` cleaned and cut into blocks of at most `size` characters, cheaply (a few C-level
-    scans, ~10 ms for `MAX_TEXT_CHARS`), at the last sentence end in the second half of each
-    window, else the last blank, else anywhere.
+    scans, ~10 ms for `MAX_TEXT_CHARS`), at the last sentence end in each window, else the last
+    clause break in its second half, else the last blank, else anywhere.
 
     For an engine that wants to count its parts up front (progress shows "part i of n") but
     split each part finely only when it comes to it. Raises `TextTooLongError` before any work.
@@ -245,7 +245,8 @@ def blocks(text: str, size: int = PIECE_CHARS) -> list[Unit]:
             end, after, continues, glued = length, length, False, False
         else:
             low, high = pos + size // 2, pos + size
-            if (last := _last_match(_SENTENCE_END, text, low, high + 1)) is not None:
+            # The most whole sentences that fit (as pieces were packed before), else a clause.
+            if (last := _last_match(_SENTENCE_END, text, pos + 1, high + 1)) is not None:
                 end, after, continues, glued = last.end(), last.end(), False, False
             elif clause := _last_match(_CLAUSE_END, text, low, high + 1):
                 end, after, continues, glued = clause.start(), clause.end(), True, False
