@@ -254,6 +254,18 @@ class Session:
         self.rec.outcome = "error"
         self.send({"message_type": kind, "error": ERRORS.get(kind, "An error occurred.")})
         self.close(1008 if kind == "auth_error" else 1011)
+        self.await_close()
+
+    def await_close(self) -> None:
+        """The rest of the closing handshake: read (and drop) what the client still sends
+        until its close. Closing with unread bytes would make the kernel send an RST, and the
+        client could lose the error message still in its receive buffer."""
+        self.handler.connection.settimeout(2.0)
+        try:
+            while read_frame(self.handler.rfile)[1] != CLOSE:
+                pass
+        except (Closed, OSError):
+            pass
 
 
 def _without_audio(message: Any) -> Any:

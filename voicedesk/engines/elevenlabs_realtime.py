@@ -30,7 +30,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidMessage,
+    InvalidStatus,
+    InvalidURI,
+    WebSocketException,
+)
 from websockets.sync.client import ClientConnection, connect
 
 from voicedesk.cancel import on_cancel
@@ -154,8 +160,8 @@ def connect_error(exc: BaseException, api_key: str | None) -> VoiceDeskError:
         return NetworkError("ElevenLabs did not answer the live session in time.")
     if isinstance(exc, InvalidURI):
         return InvalidBaseUrlError()
-    if isinstance(exc, OSError | ConnectionClosed):
-        return NetworkError()
+    if isinstance(exc, OSError | ConnectionClosed | InvalidMessage):
+        return NetworkError()  # refused, reset, or closed before the handshake's answer
     detail = scrub(str(exc), api_key)[:200]
     return ServiceError(f"The live session could not start ({type(exc).__name__}: {detail}).")
 
@@ -334,8 +340,9 @@ class RealtimeSession:
                     ws.send(_audio_message(b"", commit=True))
                     return
             except (ConnectionClosed, OSError) as exc:
+                # The receiving thread says why: the server's error message may still be
+                # queued ahead of the close that made this send fail.
                 log.info("live audio could not be sent: %s", type(exc).__name__)
-                self._fail(LiveConnectionLostError())
                 return
 
     def _take_chunk(self) -> bytes:
