@@ -268,6 +268,21 @@ def test_a_backlog_past_its_bound_falls_back(engine: ElevenLabsEngine, emulator:
     assert emulator.requests("realtime") == []
 
 
+def test_abort_ends_a_session_still_waiting_for_a_slot(emulator: Emulator) -> None:
+    for _ in range(MAX_CONCURRENT_API_CALLS):
+        API_SLOTS.acquire()
+    try:
+        session = RealtimeSession(TEST_API_KEY, emulator.base_url)
+        session.start()
+        session.feed(noise(0.1))
+        session.abort()  # a too-short take: the thread must not wait on for a slot
+        assert session.wait_closed(5)
+    finally:
+        API_SLOTS.release(MAX_CONCURRENT_API_CALLS)
+    assert slots_free()
+    assert emulator.requests("realtime") == []
+
+
 # -- the window -----------------------------------------------------------------------------
 
 

@@ -62,9 +62,7 @@ def test_listen_with_elevenlabs_writes_nothing(
     assert bad == []
 
 
-def test_listen_live_writes_nothing(
-    tmp_path: Path, pulse: PulseServer, emulator: Emulator
-) -> None:
+def test_listen_live_writes_nothing(tmp_path: Path, pulse: PulseServer, emulator: Emulator) -> None:
     """Live words: the audio goes over the WebSocket as it is recorded, and stays in RAM."""
     env = cli_env(tmp_path, TEST_API_KEY, emulator.base_url)
     tone = (b"\x00\x40\x00\xc0" * 4000) * 4  # 1 s of a loud square wave at 16 kHz

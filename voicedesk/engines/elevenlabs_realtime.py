@@ -39,7 +39,7 @@ from websockets.exceptions import (
 )
 from websockets.sync.client import ClientConnection, connect
 
-from voicedesk.cancel import on_cancel
+from voicedesk.cancel import CancelToken, on_cancel
 from voicedesk.engines.elevenlabs_errors import scrub
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
@@ -187,6 +187,8 @@ class RealtimeSession:
         self.url = realtime_url(base_url, language, model_id)  # raises before anything starts
         self._on_partial = on_partial
         self._cancel = cancel
+        # Set when the session ends early (abort, failure): also ends a wait for a slot.
+        self._stop = CancelToken()
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._max_backlog = max_backlog_bytes
@@ -214,6 +216,7 @@ class RealtimeSession:
 
     def start(self) -> None:
         """Take a slot and connect, on the session's own thread (returns at once)."""
+        self._unhook = on_cancel(self._cancel, self.abort)
         self._thread = threading.Thread(target=self._run, name="live-stt", daemon=True)
         self._thread.start()
 
@@ -225,6 +228,7 @@ class RealtimeSession:
             self.fed_bytes += len(pcm)
             if self._backlog_bytes + len(pcm) > self._max_backlog:
                 self._failure = LiveTranscriptError("The live connection fell behind the audio.")
+                self._stop.set()  # no callbacks on it: cheap enough for the audio thread
             else:
                 self._backlog.append(pcm)
                 self._backlog_bytes += len(pcm)
@@ -255,6 +259,7 @@ class RealtimeSession:
             if self._failure is None and self._result is None:
                 self._failure = Cancelled()
             self._cond.notify_all()
+        self._stop.set()
         self._interrupt()
 
     def wait_closed(self, timeout: float | None = None) -> bool:
@@ -270,7 +275,7 @@ class RealtimeSession:
 
     def _run(self) -> None:
         try:
-            with api_slot(self._cancel):
+            with api_slot(self._stop):
                 self._session()
         except VoiceDeskError as error:
             self._fail(error)
@@ -278,6 +283,7 @@ class RealtimeSession:
             log.exception("live session failed")
             self._fail(LiveTranscriptError(f"Live transcription failed ({type(exc).__name__})."))
         finally:
+            self._unhook()
             self._closed.set()
 
     def _session(self) -> None:
@@ -294,14 +300,13 @@ class RealtimeSession:
                 max_size=1 << 20,
             )
         except Exception as exc:
-            if self._cancel is not None and self._cancel.is_set():
+            if self._stop.is_set():
                 raise Cancelled() from None
             log.info("live session did not open: %s", type(exc).__name__)
             raise connect_error(exc, self._api_key) from None
         with ws, contextlib.ExitStack() as hooks:
             with self._cond:
                 self._ws = ws
-            hooks.callback(on_cancel(self._cancel, self.abort))
             receiver = threading.Thread(target=self._receive, args=(ws,), name="live-stt-recv")
             receiver.daemon = True
             receiver.start()
@@ -409,6 +414,7 @@ class RealtimeSession:
             if self._failure is None and self._result is None:
                 self._failure = error
             self._cond.notify_all()
+        self._stop.set()
         self._interrupt()
 
     def _stopped(self) -> bool:
