@@ -268,6 +268,16 @@ def test_a_backlog_past_its_bound_falls_back(engine: ElevenLabsEngine, emulator:
     assert emulator.requests("realtime") == []
 
 
+def test_a_handshake_slower_than_the_connect_timeout_fails(emulator: Emulator) -> None:
+    emulator.script("realtime", [Fault(ttfb=3.0)])  # the upgrade is answered late
+    session = RealtimeSession(TEST_API_KEY, emulator.base_url, connect_timeout=0.3)
+    session.start()
+    session.feed(noise(0.2))
+    with pytest.raises(NetworkError, match="in time"):
+        session.finish(timeout=10)
+    assert session.wait_closed(5) and slots_free()
+
+
 def test_abort_ends_a_session_still_waiting_for_a_slot(emulator: Emulator) -> None:
     for _ in range(MAX_CONCURRENT_API_CALLS):
         API_SLOTS.acquire()
