@@ -47,7 +47,8 @@ from voicedesk.errors import (
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
-pytestmark = [pytest.mark.timeout(60), pytest.mark.qt_log_ignore("propagateSizeHints")]
+# An upper bound only: CLI runs start Python, Qt and PortAudio, slow on a loaded machine.
+pytestmark = [pytest.mark.timeout(120), pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 WORDS = "the quick brown fox jumps over the lazy dog"
 RATE = 16_000
