@@ -437,7 +437,7 @@ def test_listen_live_falls_back_with_a_note(
     (batch,) = emulator.requests("stt")
     streamed = emulator.wait_done("realtime").audio
     assert streamed and batch.audio is not None
-    assert abs(len(batch.audio) / (2 * RATE) - 1.0) < 0.1  # the whole take, not what streamed
+    assert len(batch.audio) > len(streamed)  # the whole take, not what streamed before the drop
 
 
 def test_listen_live_offline_says_why_and_transcribes_after(
