@@ -127,8 +127,10 @@ def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
         screenshot("gui-listening.png")
         pulse.play_into_mic(pcm).wait(15)
         xdotool("keyup", "F9")
-        stt = emulator.wait_done("stt", timeout=15)
-        assert len(stt.body) > 16_000  # a real recording went out, not a click
+        # Live words are on with a key: the take streamed over the realtime WebSocket.
+        live = emulator.wait_done("realtime", timeout=15)
+        assert live.audio is not None and len(live.audio) > 16_000  # a real recording, not a click
+        assert live.commits == 1 and emulator.requests("stt") == []
         # The transcript itself is checked offscreen; here, wait for the window to repaint
         # with it (the history grows) before the screenshot.
         before = grab(window)

@@ -18,7 +18,8 @@ def key(kind: QEvent.Type, key: Qt.Key, repeat: bool = False) -> QKeyEvent:
     return QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, "", repeat)
 
 
-def test_f9_held_records_and_release_transcribes(window, qtbot, emulator):
+def test_f9_held_records_and_release_transcribes(make_window, qtbot, emulator):
+    window = make_window(live_transcript=False)  # batch: live words are tests/test_live.py's
     box = window.panel.box
     QApplication.sendEvent(box, key(QEvent.Type.KeyPress, Qt.Key.Key_F9))
     assert window.recorder.recording
@@ -56,7 +57,8 @@ def test_ptt_stops_speech_first(window, qtbot):
     window.ptt.release()
 
 
-def test_failed_transcription_offers_retry_with_the_same_recording(window, qtbot, emulator):
+def test_failed_transcription_offers_retry_with_the_same_recording(make_window, qtbot, emulator):
+    window = make_window(live_transcript=False)
     emulator.always("stt", Fault.server_error())
     with qtbot.waitSignal(window.transcriber.failed, timeout=10000):
         window.ptt.press()

@@ -62,6 +62,20 @@ def test_listen_with_elevenlabs_writes_nothing(
     assert bad == []
 
 
+def test_listen_live_writes_nothing(tmp_path: Path, pulse: PulseServer, emulator: Emulator) -> None:
+    """Live words: the audio goes over the WebSocket as it is recorded, and stays in RAM."""
+    env = cli_env(tmp_path, TEST_API_KEY, emulator.base_url)
+    tone = (b"\x00\x40\x00\xc0" * 4000) * 4  # 1 s of a loud square wave at 16 kHz
+    player = pulse.play_into_mic(tone)
+    result, bad = _traced(tmp_path, pulse, "listen", "--live", "--seconds", "1.5", env=env)
+    player.wait(10)
+    assert result.returncode == 0, result.stderr
+    (session,) = emulator.requests("realtime")
+    assert session.audio, "the recording streamed to the emulator"
+    assert emulator.requests("stt") == []  # the live transcript, no batch fallback
+    assert bad == []
+
+
 def test_the_checker_sees_a_temporary_file(tmp_path: Path, pulse: PulseServer) -> None:
     """The trace really catches what we forbid: a program that writes a temp WAV fails it."""
     trace = tmp_path / "trace.txt"

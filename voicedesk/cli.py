@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"stop after N seconds of audio (0 < N <= {MAX_LISTEN_SECONDS:g})",
     )
     listen.add_argument("--language", default="en", help="language code (default: en)")
+    listen.add_argument(
+        "--live",
+        action="store_true",
+        help="live words while recording (ElevenLabs): partials on stderr, final text on stdout",
+    )
     _add_engine(listen)
 
     voices = sub.add_parser("voices", help="list voices: one `id<TAB>name` a line")

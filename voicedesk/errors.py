@@ -153,3 +153,33 @@ class NothingHeardError(VoiceDeskError):
 
 class NothingToSayError(VoiceDeskError):
     default_message = "The offline voice found nothing it can pronounce in this text."
+
+
+# -- live words (realtime speech-to-text) -------------------------------------------------------
+
+
+class LiveTranscriptError(ServiceError):
+    """The live session failed; the take is transcribed whole instead (nothing is lost)."""
+
+    default_message = "Live transcription failed; the whole recording was sent instead."
+
+
+class LiveConnectionLostError(NetworkError):
+    default_message = "The live transcription connection dropped."
+
+
+class LiveSessionTooLongError(LiveTranscriptError):
+    default_message = "The live transcription session reached its time limit."
+
+
+class LiveTermsNotAcceptedError(VoiceDeskError):
+    default_message = (
+        "Live transcription needs the ElevenLabs terms for realtime speech-to-text accepted on "
+        "your account first."
+    )
+
+
+class LiveNeedsElevenLabsError(VoiceDeskError):
+    default_message = (
+        "Live words need ElevenLabs (an API key); the offline engine transcribes after the take."
+    )

@@ -30,6 +30,21 @@ class Settings:
     tier: str = "creator"
     character_limit: int = 1_000_000
     region: str = "us-central1"
+    # Recognition time, the same for batch STT and a realtime commit: `recognition_delay`
+    # seconds plus `recognition_rate` seconds a second of audio not yet recognised (batch: the
+    # whole take; realtime: what came after the last partial).
+    recognition_delay: float = 0.0
+    recognition_rate: float = 0.0
+    # Realtime STT: a partial every `realtime_partial_every` seconds of audio received, one
+    # more word of the transcript a `realtime_seconds_per_word`.
+    realtime_partial_every: float = 0.2
+    realtime_seconds_per_word: float = 0.3
+    # Faults: send this error message type (see realtime.ERRORS) and close, once
+    # `realtime_error_after` seconds of audio have arrived; or reset the connection (RST) once
+    # `realtime_drop_after` seconds have.
+    realtime_error: str | None = None
+    realtime_error_after: float = 0.0
+    realtime_drop_after: float | None = None
 
     def voice(self, voice_id: str) -> VoiceInfo | None:
         return next((v for v in self.voices if v.voice_id == voice_id), None)

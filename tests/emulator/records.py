@@ -34,7 +34,13 @@ class RequestRecord:
     started_at: float
     json: Any = None
     form: dict[str, str] = field(default_factory=dict)  # multipart text parts, as sent
-    audio: bytes | None = field(default=None, repr=False)  # the STT file part
+    audio: bytes | None = field(default=None, repr=False)  # the STT file part, or realtime audio
+    # Realtime sessions: the client's messages (audio replaced by its size), the server's,
+    # audio bytes received so far, and commits.
+    messages: list[Any] = field(default_factory=list, repr=False)
+    sent_messages: list[Any] = field(default_factory=list, repr=False)
+    audio_bytes: int = 0
+    commits: int = 0
     status: int | None = None
     headers_sent_at: float | None = None
     first_byte_at: float | None = None

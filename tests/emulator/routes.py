@@ -18,7 +18,7 @@ from .forms import FormError, parse_multipart
 from .records import RequestRecord
 
 MAX_TEXT = 40_000  # per request, whatever the model allows
-PAID_KINDS: tuple[Kind, ...] = ("tts", "stt")
+PAID_KINDS: tuple[Kind, ...] = ("tts", "stt", "realtime")
 TTS_PATH = re.compile(r"^/v1/text-to-speech/(?P<voice_id>[^/]+)(?P<stream>/stream)?$")
 VOICE_PATH = re.compile(r"^/v1/voices/(?P<voice_id>[^/]+)$")
 
@@ -41,6 +41,8 @@ def classify(method: str, path: str) -> Kind:
         return "tts"
     if path == "/v1/speech-to-text":
         return "stt"
+    if path == "/v1/speech-to-text/realtime":
+        return "realtime"
     if path.startswith(("/v1/voices", "/v2/voices")):
         return "voices"
     if path == "/v1/models":
@@ -88,6 +90,9 @@ class Service:
         limit = settings.concurrency_limit
         if rec.kind in PAID_KINDS and limit is not None and paid_in_flight > limit:
             return self.error(429, "too_many_concurrent_requests", request_id, limit=limit)
+        if rec.kind == "realtime":
+            # 101: the server turns the connection into the WebSocket (realtime.py).
+            return Reply(101, b"")
         if rec.kind == "tts" and rec.method == "POST":
             return self.tts(rec, settings, request_id, paid_in_flight)
         if rec.kind == "stt" and rec.method == "POST":

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from . import catalog
+from . import catalog, realtime
 from .config import Settings
 from .faults import Fault, FaultPlan, Kind
 from .forms import read_body
@@ -397,6 +397,15 @@ class Emulator:
         else:
             paid = len(recorder.in_flight(PAID_KINDS))
             reply = _odd(self.service.handle(rec, settings, paid), fault)
+            if reply.status == 101:
+                if realtime.is_upgrade(handler.headers):
+                    handler.close_connection = True
+                    realtime.Session(handler, rec, settings, recorder, self._pause).run()
+                    return
+                reply = json_reply(426, {"detail": "Upgrade Required"})
+            if rec.kind == "stt" and reply.status == 200:
+                seconds = len(rec.audio or b"") / realtime.BYTES_PER_SECOND
+                self._pause(settings.recognition_delay + settings.recognition_rate * seconds)
         handler.send_head(reply)
         rec.status, rec.headers_sent_at = reply.status, time.monotonic()
         self._send_body(handler, rec, reply, recorder)

@@ -5,6 +5,8 @@ The real Recorder is driven through the private PulseAudio server in tests/test_
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Signal
 
 from voicedesk.errors import RecordingTooShortError
@@ -25,12 +27,16 @@ class StubRecorder(QObject):
         self.fail_with = ""
         self.too_short = False  # stop() says so through `error`, as the real one does
 
-    def start(self) -> bool:
+    def start(self, listener: Callable[[bytes], None] | None = None) -> bool:
+        """Key down; a `listener` (live words) gets the whole PCM at once, in 100 ms blocks."""
         if self.fail_with:
             self.error.emit(self.fail_with)
             return False
         self.recording = True
         self.starts += 1
+        if listener is not None:
+            for offset in range(0, len(self.pcm), 3200):
+                listener(self.pcm[offset : offset + 3200])
         self.level.emit(-20.0)
         return True
 

@@ -8,6 +8,10 @@ low-latency stream, which delivers its first block within a few milliseconds.
 
 Memory: one bytearray grows in the audio callback; `stop()` makes the one copy of the trimmed
 part that is handed on, then drops the buffer.
+
+Live words: `start(listener)` also hands every block to `listener` as it arrives (the
+pre-roll first), on PortAudio's thread, in order. A listener must never block (the realtime
+session's `feed` only appends to a bounded backlog its own thread drains).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ from voicedesk.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+# Called with each block of the take as it arrives (bytes: 16 kHz mono s16le).
+Listener = Callable[[bytes], None]
 
 BYTES_PER_SECOND = STT_SAMPLE_RATE * STT_SAMPLE_WIDTH * STT_CHANNELS
 DEFAULT_MAX_SECONDS = 300.0
@@ -81,6 +88,7 @@ class MicCapture:
         self._recorded_from = 0  # where the key press falls in `_buffer` (after the pre-roll)
         self._capped = threading.Event()
         self._first_block = threading.Event()  # the take's first block has arrived
+        self._listener: Listener | None = None
         self._resampler: StreamResampler | None = None
         self._level_sum = 0.0
         self._level_count = 0
@@ -164,8 +172,10 @@ class MicCapture:
             return
         self._close()
 
-    def start(self) -> None:
-        """Key down: begin recording (raises `NoInputDeviceError` / `InputDeviceError`)."""
+    def start(self, listener: Listener | None = None) -> None:
+        """Key down: begin recording (raises `NoInputDeviceError` / `InputDeviceError`).
+
+        `listener`, when given, gets the take's audio as it arrives (see the module's note)."""
         if self._recording:
             return
         self._capped.clear()
@@ -177,6 +187,9 @@ class MicCapture:
             del self._buffer[: max(0, len(self._buffer) - self._preroll_bytes)]
             self._recorded_from = len(self._buffer)
             self._recording = True
+            self._listener = listener
+            if listener is not None and self._buffer:
+                self._tell(bytes(self._buffer))
         if self._stream is None:
             try:
                 self._open()
@@ -193,6 +206,7 @@ class MicCapture:
         with self._lock:
             was_recording = self._recording
             self._recording = False
+            self._listener = None
             buffer, self._buffer = self._buffer, bytearray()
             held = len(buffer) - self._recorded_from
         if self._opened_for_recording:
@@ -209,6 +223,7 @@ class MicCapture:
         """Drop a recording in progress (Escape); the stream stays as it was."""
         with self._lock:
             self._recording = False
+            self._listener = None
             self._buffer = bytearray()
         if self._opened_for_recording:
             self._close()
@@ -299,11 +314,23 @@ class MicCapture:
                 return
             if len(data) < room:
                 self._buffer += data
+                if self._listener is not None:
+                    self._tell(bytes(data))
                 return
             self._buffer += memoryview(data).cast("B")[:room]
+            if self._listener is not None:
+                self._tell(bytes(memoryview(data).cast("B")[:room]))
             self._capped.set()
         if self._on_capped is not None:
             self._on_capped()
+
+    def _tell(self, block: bytes) -> None:
+        # Under `_lock`, so blocks reach the listener in recording order. A listener that
+        # raises is dropped: the recording itself must go on.
+        try:
+            self._listener(block)  # type: ignore[misc]
+        except Exception:
+            self._listener = None
 
     def _finished(self) -> None:
         # Called when the stream ends on its own too (device unplugged, server gone).

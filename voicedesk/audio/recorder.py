@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from voicedesk.audio.mic_capture import DEFAULT_MAX_SECONDS, MicCapture
+from voicedesk.audio.mic_capture import DEFAULT_MAX_SECONDS, Listener, MicCapture
 from voicedesk.audio.mic_devices import InputDevice, SoundDevice, list_input_devices
 from voicedesk.errors import VoiceDeskError
 
@@ -88,12 +88,13 @@ class Recorder(QObject):
             self._meter.stop()
 
     @Slot()
-    def start(self) -> bool:
-        """Key down. False (and `error`) when the microphone can't be opened."""
+    def start(self, listener: Listener | None = None) -> bool:
+        """Key down. False (and `error`) when the microphone can't be opened. `listener` gets
+        the audio as it arrives, on PortAudio's thread (live words); it must never block."""
         if self.capture.is_recording:
             return True
         try:
-            self.capture.start()
+            self.capture.start(listener)
         except VoiceDeskError as failure:
             self.error.emit(failure.message)
             return False

@@ -7,6 +7,10 @@ directly.
 
 Exit status: 0 with the transcript on stdout; 3 when nothing was heard (silence: "Nothing was
 heard" on stderr, nothing on stdout); 1 for any other failure; 2 for bad arguments.
+
+`--live` streams the audio to ElevenLabs' realtime model while recording: partial
+transcripts go to stderr as they come (one a line; rewritten in place on a terminal), the
+final text to stdout. If the live session fails, the take is transcribed whole instead.
 """
 
 from __future__ import annotations
@@ -18,9 +22,16 @@ import threading
 import time
 from typing import TextIO
 
-from voicedesk.audio.mic_capture import MicCapture
+from voicedesk.audio.mic_capture import Listener, MicCapture
+from voicedesk.cancel import CancelToken
 from voicedesk.commands.common import engine_from_args, fail
-from voicedesk.errors import NothingHeardError, RecordingTooShortError, VoiceDeskError
+from voicedesk.engines.elevenlabs_realtime import LiveTake
+from voicedesk.errors import (
+    LiveNeedsElevenLabsError,
+    NothingHeardError,
+    RecordingTooShortError,
+    VoiceDeskError,
+)
 
 #: The exit status when the take held no speech (scripts can tell it from a failure).
 EXIT_NOTHING_HEARD = 3
@@ -34,16 +45,35 @@ def run(args: argparse.Namespace) -> int:
     except VoiceDeskError as error:
         return fail(error)
     stop = threading.Event()
+    language = args.language or "en"
+    live: LiveTake | None = None
+    partials = _Partials(sys.stderr)
+    cancel = CancelToken()
     try:
+        if getattr(args, "live", False):
+            live = _open_live(engine, language, partials, cancel)
         capture = MicCapture(settings.input_device or None, on_capped=stop.set)
-        pcm = _record(capture, stop, args.seconds)
+        pcm = _record(capture, stop, args.seconds, live.feed if live else None)
         if capture.is_capped:
+            partials.end()
             print(f"voicedesk: {capture.cap_message()}", file=sys.stderr)
-        text = engine.transcribe_audio(pcm, args.language or "en")
+        if live is not None:
+            text = live.result(pcm, cancel)
+            if live.fallback_reason is not None:
+                partials.end()
+                why = live.fallback_reason.message.rstrip(".")
+                print(f"voicedesk: {why}; transcribed the whole take instead.", file=sys.stderr)
+        else:
+            text = engine.transcribe_audio(pcm, language)
     except VoiceDeskError as error:
+        partials.end()
         return fail(error)
     finally:
+        if live is not None:
+            live.abort()  # a no-op after a result; frees the slot after a failure
+            live.session.wait_closed(2.0)
         engine.close()
+    partials.end()
     if not text.strip():
         fail(NothingHeardError())
         return EXIT_NOTHING_HEARD
@@ -51,9 +81,52 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record(capture: MicCapture, stop: threading.Event, seconds: float | None) -> bytes:
+class _Partials:
+    """Partial transcripts on stderr: rewritten in place on a terminal, else one a line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = _isatty(stream)
+        self._open = False
+        self._lock = threading.Lock()
+
+    def show(self, text: str) -> None:  # the session's receiving thread
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            if self._tty:
+                self._stream.write(f"\r\x1b[K{text}")
+                self._open = True
+            else:
+                self._stream.write(f"{text}\n")
+            self._stream.flush()
+
+    def end(self) -> None:
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            if self._open:
+                self._stream.write("\n")
+                self._stream.flush()
+                self._open = False
+
+
+def _open_live(
+    engine: object, language: str, partials: _Partials, cancel: CancelToken
+) -> LiveTake | None:
+    open_live = getattr(engine, "open_live", None)
+    if open_live is None:
+        print(f"voicedesk: {LiveNeedsElevenLabsError().message}", file=sys.stderr)
+        return None
     try:
-        capture.start()
+        return open_live(language, on_partial=partials.show, cancel=cancel)  # type: ignore[no-any-return]
+    except VoiceDeskError as error:
+        # An endpoint live words can't use (plain http to another host): batch says why, or works.
+        print(f"voicedesk: live words are off: {error.message}", file=sys.stderr)
+        return None
+
+
+def _record(
+    capture: MicCapture, stop: threading.Event, seconds: float | None, listener: Listener | None
+) -> bytes:
+    try:
+        capture.start(listener)
         _stop_on_enter(sys.stdin, stop, seconds)
         if seconds is not None:
             _wait_first_block(capture, stop)

@@ -33,6 +33,7 @@ from voicedesk.config import (
 from voicedesk.endpoint import DEFAULT_BASE_URL, check_api_key, check_base_url
 from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFormat, Voice
 from voicedesk.engines.elevenlabs_errors import Failure, check_audio_response, classify, expect
+from voicedesk.engines.elevenlabs_realtime import LiveTake, PartialCallback, RealtimeSession
 from voicedesk.engines.http_client import make_client
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
@@ -298,6 +299,26 @@ class ElevenLabsEngine(SpeechEngine):
             return expect(getattr(result, "text", None), str, "transcript").strip()
 
         return self._call(request, cancel)
+
+    def open_live(
+        self,
+        language: str = "en",
+        *,
+        on_partial: PartialCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> LiveTake:
+        """Key down: a live session (`scribe_v2_realtime`) is opening; feed it the audio as it
+        arrives, then `result(pcm)` at key up (batch `scribe_v2` if the session fails)."""
+        session = RealtimeSession(
+            self._api_key,
+            self.base_url,
+            language=language or None,
+            on_partial=on_partial,
+            cancel=cancel,
+            read_timeout=self._timeout,
+        )
+        session.start()
+        return LiveTake(session, self.transcribe_audio, language)
 
     # -- account -----------------------------------------------------------------------
 

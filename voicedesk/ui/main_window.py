@@ -29,9 +29,11 @@ from voicedesk.audio.latency import LatencyMarks
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
 from voicedesk.engines.base import Quota, SpeechEngine
+from voicedesk.engines.elevenlabs_realtime import LiveTake
 from voicedesk.engines.factory import create_engine
 from voicedesk.errors import (
     EmptyTextError,
+    LiveNeedsElevenLabsError,
     RecordingTooShortError,
     TextTooLongError,
     VoiceDeskError,
@@ -53,6 +55,7 @@ from voicedesk.ui.tray import Tray
 from voicedesk.ui.voice_picker import VoicePicker
 from voicedesk.ui.volume import VolumeControl
 from voicedesk.ui.warmer import Warmer
+from voicedesk.workers.live_transcribe import LiveWords, supports_live
 from voicedesk.workers.speaker import PLAYING, REQUESTING
 
 log = logging.getLogger(__name__)
@@ -121,6 +124,9 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self.background = Background(self)
         self.warmer = Warmer(self.background, parent=self)
+        self.live = LiveWords(self)
+        self._take: LiveTake | None = None  # the live session of the take being recorded
+        self._live_shown = 0  # the take whose words the push-to-talk bar shows (0: none)
 
         self.setWindowTitle("voicedesk")
         self.setWindowIcon(app_icon())
@@ -251,6 +257,7 @@ class MainWindow(QMainWindow):
         transcriber.failed.connect(self._transcribe_failed)  # type: ignore[attr-defined]
         if hasattr(transcriber, "busy_changed"):
             transcriber.busy_changed.connect(self.ptt_bar.show_transcribing)
+        self.live.partial.connect(self._live_partial)
         recorder.level.connect(self.ptt_bar.meter.set_level)  # type: ignore[attr-defined]
         recorder.error.connect(self._recorder_error)  # type: ignore[attr-defined]
         if hasattr(recorder, "capped"):
@@ -448,10 +455,42 @@ class MainWindow(QMainWindow):
         # Speech from the speakers would go into the microphone: stop it first.
         if self._utterances:
             self.stop()
-        if not self.recorder.start():
+        self._take = self._open_live()
+        started = self.recorder.start(self._take.feed) if self._take else self.recorder.start()
+        if not started:
+            self._drop_take()
             self.ptt.release()
             return
         self.ptt_bar.show_recording(True)
+        if self._take is None and self._live_wanted_offline():
+            self.ptt_bar.show_live(LiveNeedsElevenLabsError.default_message, quiet=True)
+
+    def _open_live(self) -> LiveTake | None:
+        """Key down: the take's live session, when live words are on and the engine has them."""
+        self._live_shown = 0
+        self.ptt_bar.clear_live()
+        if not self.settings.live_transcript_enabled():
+            return None
+        take = self.live.open(self._engine, getattr(self.transcriber, "language", "en"))
+        if take is not None:
+            self._live_shown = self.live.current
+        return take
+
+    def _live_wanted_offline(self) -> bool:
+        # Live words are on (or left to their default) but the engine can't give them.
+        return self.settings.live_transcript is not False and not supports_live(self._engine)
+
+    def _drop_take(self) -> None:
+        take, self._take = self._take, None
+        if take is not None:
+            take.abort()
+        self._live_shown = 0
+        self.ptt_bar.clear_live()
+
+    @Slot(int, str)
+    def _live_partial(self, take: int, text: str) -> None:
+        if take == self._live_shown and take:
+            self.ptt_bar.show_live(text)
 
     @Slot()
     def _ptt_up(self) -> None:
@@ -463,8 +502,18 @@ class MainWindow(QMainWindow):
             pcm = self.recorder.stop()
         finally:
             self._releasing = False
-        if pcm:
-            self.ptt_bar.show_transcribing(True)
+        take, self._take = self._take, None
+        if not pcm:
+            if take is not None:
+                take.abort()
+            self._live_shown = 0
+            self.ptt_bar.clear_live()
+            return
+        self.ptt_bar.show_transcribing(True)
+        if take is not None:
+            self.transcriber.transcribe_live(pcm, take)
+        else:
+            self.ptt_bar.clear_live()
             self.transcriber.transcribe(pcm)
 
     @Slot(str)
@@ -479,6 +528,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _transcribed(self, text: str) -> None:
         self.ptt_bar.show_transcribing(False)
+        self._end_live()
         if not text.strip():
             self.show_error("Nothing was heard. Hold the key while you speak.", kind="info")
             return
@@ -496,10 +546,17 @@ class MainWindow(QMainWindow):
     @Slot(str, bool)
     def _transcribe_failed(self, message: str, retryable: bool) -> None:
         self.ptt_bar.show_transcribing(False)
+        self._end_live()
         if retryable:
             self.show_error(message, "&Retry", self.retry_transcription)
         else:
             self.show_error(message)
+
+    def _end_live(self) -> None:
+        # The final text replaces the live words (unless a new take already shows its own).
+        if self._take is None:
+            self._live_shown = 0
+            self.ptt_bar.clear_live()
 
     @Slot()
     def retry_transcription(self) -> None:
@@ -635,6 +692,7 @@ class MainWindow(QMainWindow):
         if self.ptt_server is not None:
             self.ptt_server.close()
         self.inserter.shutdown()
+        self._drop_take()
         self.recorder.close()
         self.speaker.shutdown()
         self.transcriber.shutdown()

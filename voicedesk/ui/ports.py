@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from voicedesk.audio.mic_capture import Listener
 from voicedesk.engines.base import SpeechEngine
+from voicedesk.engines.elevenlabs_realtime import LiveTake
 
 
 class SpeakerPort(Protocol):
@@ -35,6 +37,8 @@ class TranscriberPort(Protocol):
 
     def transcribe(self, pcm: bytes) -> None: ...
 
+    def transcribe_live(self, pcm: bytes, live: LiveTake) -> None: ...
+
     def retry_last(self) -> None: ...
 
     def set_engine(self, engine: SpeechEngine) -> None: ...
@@ -45,7 +49,7 @@ class TranscriberPort(Protocol):
 class RecorderPort(Protocol):
     """Signals: level(dBFS), error(message), capped()."""
 
-    def start(self) -> bool: ...
+    def start(self, listener: Listener | None = None) -> bool: ...
 
     def stop(self) -> bytes | None: ...
 

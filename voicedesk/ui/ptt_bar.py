@@ -1,4 +1,5 @@
-"""The push-to-talk row: a hold-to-talk button, the level meter, and a note on the hotkey."""
+"""The push-to-talk row: a hold-to-talk button, the level meter, a note on the hotkey, and
+the live words of the take (partial transcripts while the key is held)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,18 @@ class PushToTalkBar(QWidget):
         self.note.setEnabled(False)  # the palette's quiet text colour
         self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.live = QLabel(self)
+        self.live.setAccessibleName("Live words")
+        self.live.setTextFormat(Qt.TextFormat.PlainText)
+        self.live.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.live.setVisible(False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.button)
         layout.addWidget(self.state)
         layout.addWidget(self.meter, 1)
         layout.addWidget(self.note, 2)
+        layout.addWidget(self.live, 2)
         self.set_key(key_name)
 
     def set_key(self, key_name: str) -> None:
@@ -46,7 +53,7 @@ class PushToTalkBar(QWidget):
     def show_recording(self, recording: bool) -> None:
         self.button.setDown(recording)
         self.meter.setVisible(recording)
-        self.note.setVisible(not recording)
+        self.note.setVisible(not recording and not self.live.text())
         self.state.setText("Listening…" if recording else "")
         if not recording:
             self.meter.reset()
@@ -54,3 +61,17 @@ class PushToTalkBar(QWidget):
     @Slot(bool)
     def show_transcribing(self, busy: bool) -> None:
         self.state.setText("Transcribing…" if busy else "")
+
+    def show_live(self, text: str, quiet: bool = False) -> None:
+        """The take's words so far (the end shown when they don't fit); `quiet` for a note."""
+        self.live.setEnabled(not quiet)
+        self.live.setText(text)
+        self.live.setToolTip(text)
+        self.live.setVisible(bool(text))
+        self.note.setVisible(not text and not self.button.isDown())
+        if text:
+            # Right-aligned: a long take's newest words are the ones to see.
+            self.live.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def clear_live(self) -> None:
+        self.show_live("")

@@ -33,7 +33,7 @@ from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
 from voicedesk.endpoint import check_api_key, check_base_url
 from voicedesk.engines.base import Quota
-from voicedesk.errors import InvalidKeyError, VoiceDeskError
+from voicedesk.errors import InvalidKeyError, LiveNeedsElevenLabsError, VoiceDeskError
 from voicedesk.insert.inserter import describe as describe_insertion
 from voicedesk.ui.background import Background
 from voicedesk.ui.key_capture import KeyCaptureButton
@@ -181,6 +181,22 @@ class SettingsDialog(QDialog):
         self.fallback = QCheckBox("Fall back to the offline voice when ElevenLabs fails")
         self.fallback.setAccessibleName(self.fallback.text())
         self.fallback.setChecked(settings.offline_fallback)
+        self.live = QCheckBox("Live words while the push-to-talk key is held (ElevenLabs)")
+        self.live.setAccessibleName("Live words")
+        self.live.setToolTip(
+            "Streams the microphone to ElevenLabs' realtime model while you speak: words appear "
+            "as you say them, and the text is ready almost as soon as you let go. Live words "
+            "need ElevenLabs; the offline engine transcribes after the take."
+        )
+        # Unset means "on when a key is set": shown as that, and kept unset unless changed.
+        self._live_default = settings.has_api_key
+        self.live.setChecked(
+            self._live_default if settings.live_transcript is None else settings.live_transcript
+        )
+        self.live_note = QLabel(LiveNeedsElevenLabsError.default_message)
+        self.live_note.setAccessibleName("Live words note")
+        self.live_note.setWordWrap(True)
+        self.live_note.setEnabled(False)  # the palette's quiet text colour
         self.output = QComboBox()
         self.output.setAccessibleName("Output device")
         self.output.addItem("System default", "")
@@ -195,6 +211,8 @@ class SettingsDialog(QDialog):
         general = QFormLayout()
         general.addRow("&Engine:", self.engine)
         general.addRow("", self.fallback)
+        general.addRow("", self.live)
+        general.addRow("", self.live_note)
         general.addRow("&Output device:", self.output)
         general.addRow("&Input device:", self.input)
         general.addRow("Push-to-talk &key:", self.ptt)
@@ -243,6 +261,15 @@ class SettingsDialog(QDialog):
             layout.addWidget(box)
         layout.addWidget(buttons)
         self._background.run(_input_names, self._fill_inputs, None, name="input-devices")
+        self.engine.currentIndexChanged.connect(self._show_live_note)
+        self.api_key.textChanged.connect(self._show_live_note)
+        self._show_live_note()
+
+    @Slot()
+    def _show_live_note(self) -> None:
+        """With the offline engine, say that live words need ElevenLabs."""
+        chosen = replace(self._settings, engine=self.engine.currentData(), api_key=self.entered_key)
+        self.live_note.setVisible(chosen.resolved_engine() == "local")
 
     @staticmethod
     def _key_note(settings: Settings, keyring_ok: bool) -> QLabel:
@@ -339,6 +366,12 @@ class SettingsDialog(QDialog):
     def key_changed(self) -> bool:
         return self.entered_key != (self._settings.api_key or "")
 
+    def _live_choice(self) -> bool | None:
+        checked = self.live.isChecked()
+        if self._settings.live_transcript is None and checked == self._live_default:
+            return None  # untouched: stays "on when a key is set"
+        return checked
+
     def result_settings(self) -> Settings:
         """The edited settings (the key included, for the window to use and keep in the keyring)."""
         key = self.entered_key or None
@@ -356,6 +389,7 @@ class SettingsDialog(QDialog):
             speed=_spin_value(self.speed),
             engine=self.engine.currentData(),
             offline_fallback=self.fallback.isChecked(),
+            live_transcript=self._live_choice(),
             output_device=str(self.output.currentData() or ""),
             input_device=str(self.input.currentData() or ""),
             ptt_key=self.ptt.key,

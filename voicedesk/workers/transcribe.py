@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
+from voicedesk.engines.elevenlabs_realtime import LiveTake
 from voicedesk.errors import Cancelled, VoiceDeskError
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class Job:
     pcm: bytes
     language: str
     cancel: threading.Event
+    live: LiveTake | None = None  # the take's live session: its transcript, else batch
 
 
 class TranscribeWorker(QObject):
@@ -51,7 +54,10 @@ class TranscribeWorker(QObject):
         try:
             if job.cancel.is_set():
                 raise Cancelled()
-            text = self._engine.transcribe_audio(job.pcm, job.language, cancel=job.cancel)
+            if job.live is not None:
+                text = job.live.result(job.pcm, job.cancel)
+            else:
+                text = self._engine.transcribe_audio(job.pcm, job.language, cancel=job.cancel)
         except VoiceDeskError as error:
             self.failed.emit(job.number, error.message, error.retryable or _worth_retry(error))
         except Exception:  # a bug must not lose the recording: report it and keep it
@@ -133,6 +139,13 @@ class Transcriber(QObject):
         self._last_failed = False
         self._send(pcm)
 
+    def transcribe_live(self, pcm: bytes, live: LiveTake) -> None:
+        """Key up after a take with live words: its committed transcript (batch if the live
+        session failed). The recording is kept for Retry like any other."""
+        self._last_pcm = pcm
+        self._last_failed = False
+        self._send(pcm, live)
+
     @Slot()
     def retry_last(self) -> bool:
         """Send the kept recording again; False when there is none."""
@@ -162,9 +175,10 @@ class Transcriber(QObject):
 
     # -- worker results (queued to this object's thread) ---------------------------------
 
-    def _send(self, pcm: bytes) -> None:
+    def _send(self, pcm: bytes, live: LiveTake | None = None) -> None:
         self._counter += 1
-        job = Job(self._counter, pcm, self.language, threading.Event())
+        # A CancelToken: Stop also interrupts a live session's socket at once.
+        job = Job(self._counter, pcm, self.language, CancelToken(), live)
         was_busy = self.busy
         self._jobs[job.number] = job
         self._submit.emit(job)
