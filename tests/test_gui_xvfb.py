@@ -16,7 +16,6 @@ from tests.emulator import TEST_API_KEY
 from tests.helpers.sounds import speech_pcm
 from tests.helpers.xvfb import wait_for
 
-pytest_plugins = ["tests.helpers.xvfb"]
 pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(90)]
 
 ROOT = Path(__file__).resolve().parent.parent

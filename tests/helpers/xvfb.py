@@ -1,7 +1,7 @@
 """A private X server (Xvfb) for tests that drive real windows with xdotool.
 
-A pytest plugin: `pytest_plugins = ["tests.helpers.xvfb"]` gives a test the `display` fixture
-(the DISPLAY value of a fresh Xvfb, stopped after the test).
+A pytest plugin (tests/conftest.py loads it): the `display` fixture is
+the DISPLAY value of a fresh Xvfb, stopped after the test.
 """
 
 from __future__ import annotations
