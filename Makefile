@@ -13,13 +13,13 @@ RUNTIME_DEBS := libpulse0 libportaudio2 libasound2-plugins libegl1 libgl1 libfon
 	libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 \
 	libxcb-xkb1 libxcb-xfixes0 libxrender1 libxi6 espeak-ng-data
 TEST_DEBS := pulseaudio pulseaudio-utils xvfb xdotool x11-utils imagemagick espeak-ng strace mpv \
-	dbus-daemon sway wtype
+	dbus-daemon sway wtype desktop-file-utils appstream
 
-.PHONY: venv run test lint bench package system-deps test-deps clean
+.PHONY: venv run test lint bench package package-test dist install-desktop system-deps test-deps clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "voicedesk needs Python 3.11 or newer ($(PYTHON) is older): set PYTHON=python3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,9 +56,57 @@ bench: test-deps venv
 	$(BIN)/python bench/bench_local.py >> docs/benchmarks.md
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.wan >> docs/benchmarks.md
 
-package: system-deps venv
+# The bundle (docs/packaging.md): rebuilt when the code, resources, spec or dependencies change.
+BUNDLE := dist/voicedesk/voicedesk
+BUNDLE_SOURCES := pyproject.toml setup.py $(shell find voicedesk resources packaging -type f \
+	! -name '*.pyc' 2>/dev/null)
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' voicedesk/__init__.py)
+ARCHIVE := dist/voicedesk-$(VERSION)-linux-x86_64.tar.gz
+
+package: $(BUNDLE)
+
+$(BUNDLE): $(STAMP) $(BUNDLE_SOURCES) | system-deps
 	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/voicedesk.spec
-	@echo "built dist/voicedesk/voicedesk"
+	@touch $@
+	@echo "built $@ ($$(du -sh dist/voicedesk | cut -f1))"
+
+# Smoke-tests the bundle with no venv, no Python on PATH and an empty HOME, and holds it to its
+# size budget (tests/package; `make test` leaves these out).
+package-test: test-deps venv dist
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m package -p no:randomly tests/package
+
+# The release archive, reproducible (sorted, no owners, the last commit's time) + SHA256SUMS.
+dist: $(ARCHIVE)
+
+$(ARCHIVE): $(BUNDLE)
+	tar --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(git log -1 --format=%ct 2>/dev/null || echo 0) \
+		-C dist -cf - voicedesk | gzip -9n > $@.part
+	mv $@.part $@
+	cd dist && sha256sum $(notdir $@) > SHA256SUMS
+	@echo "wrote $@ ($$(du -h $@ | cut -f1)) and dist/SHA256SUMS"
+
+# The desktop entry, icons and AppStream metainfo for the current user (XDG_DATA_HOME). The
+# entry runs the bundle if it is built, else the venv's console script; VOICEDESK_BIN overrides.
+XDG_DATA_HOME ?= $(HOME)/.local/share
+VOICEDESK_BIN ?= $(if $(wildcard $(BUNDLE)),$(CURDIR)/$(BUNDLE),$(CURDIR)/$(BIN)/voicedesk)
+ICON_SIZES := 16 22 24 32 48 64 128 256 512
+
+install-desktop:
+	@mkdir -p "$(XDG_DATA_HOME)/applications" "$(XDG_DATA_HOME)/metainfo"
+	sed 's|^Exec=.*|Exec="$(VOICEDESK_BIN)"|' resources/voicedesk.desktop \
+		> "$(XDG_DATA_HOME)/applications/voicedesk.desktop"
+	install -D -m 644 resources/voicedesk.svg \
+		"$(XDG_DATA_HOME)/icons/hicolor/scalable/apps/voicedesk.svg"
+	@for size in $(ICON_SIZES); do \
+		install -D -m 644 resources/icons/voicedesk-$$size.png \
+			"$(XDG_DATA_HOME)/icons/hicolor/$${size}x$$size/apps/voicedesk.png" || exit 1; done
+	install -m 644 resources/org.voicedesk.voicedesk.metainfo.xml "$(XDG_DATA_HOME)/metainfo/"
+	@if command -v desktop-file-validate >/dev/null; then \
+		desktop-file-validate "$(XDG_DATA_HOME)/applications/voicedesk.desktop"; fi
+	@if command -v update-desktop-database >/dev/null; then \
+		update-desktop-database -q "$(XDG_DATA_HOME)/applications"; fi
+	@echo "installed voicedesk.desktop (Exec: $(VOICEDESK_BIN)) under $(XDG_DATA_HOME)"
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache

@@ -10,4 +10,4 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("ELEVENLABS_API_KEY", None)
 os.environ.pop("ELEVENLABS_BASE_URL", None)
 
-pytest_plugins = ["tests.helpers.pulse", "tests.emulator.plugin"]
+pytest_plugins = ["tests.helpers.pulse", "tests.helpers.xvfb", "tests.emulator.plugin"]

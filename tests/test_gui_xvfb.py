@@ -6,61 +6,20 @@ Screenshots go to test-artifacts/ (gitignored) for a human look at the layout.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.emulator import TEST_API_KEY
 from tests.helpers.sounds import speech_pcm
+from tests.helpers.xvfb import wait_for
 
 pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(90)]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-TOOLS = ("Xvfb", "xdotool", "espeak-ng", "import")
-
-
-def _free_display() -> int:
-    for number in range(91, 200):
-        if (
-            not Path(f"/tmp/.X11-unix/X{number}").exists()
-            and not Path(f"/tmp/.X{number}-lock").exists()
-        ):
-            return number
-    raise RuntimeError("no free X display number")
-
-
-def _wait(condition: Callable[[], object], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        threading.Event().wait(0.05)
-
-
-@pytest.fixture
-def display() -> Iterator[str]:
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"not installed: {', '.join(missing)}")
-    number = _free_display()
-    xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait(lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), 10, "Xvfb")
-        yield f":{number}"
-    finally:
-        xvfb.terminate()
-        xvfb.wait(5)
 
 
 def speech_with_pauses(text: str) -> bytes:
@@ -123,7 +82,7 @@ def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
 
         pcm = speech_with_pauses("testing one two three")
         xdotool("keydown", "F9")
-        _wait(lambda: "Source Output #" in pulse.pactl("list", "source-outputs"), 10, "the mic")
+        wait_for(lambda: "Source Output #" in pulse.pactl("list", "source-outputs"), 10, "the mic")
         screenshot("gui-listening.png")
         pulse.play_into_mic(pcm).wait(15)
         xdotool("keyup", "F9")
@@ -134,7 +93,7 @@ def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
         # The transcript itself is checked offscreen; here, wait for the window to repaint
         # with it (the history grows) before the screenshot.
         before = grab(window)
-        _wait(lambda: grab(window) != before, 10, "the window to show the transcript")
+        wait_for(lambda: grab(window) != before, 10, "the window to show the transcript")
         screenshot("gui-transcribed.png")
 
         xdotool("key", "ctrl+q")
