@@ -32,7 +32,7 @@ def slots_back() -> bool:
 def test_window(case: Case, make_window, qtbot, emulator: Emulator, caplog) -> None:
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
-    window = make_window(read_timeout=READ_TIMEOUT)
+    window = make_window(read_timeout=READ_TIMEOUT, live_transcript=False)
     speaker, transcriber = window.speaker, window.transcriber
     # A first utterance and transcript: threads that live as long as the window start now,
     # and there is a transcript in the history that no fault may lose.

@@ -125,7 +125,9 @@ def test_sway_binding_and_wtype(sway, pulse, emulator):
     drop, env = sway
     folder = Path(env["XDG_CONFIG_HOME"]) / "voicedesk"
     folder.mkdir(parents=True)
-    (folder / "voicedesk.ini").write_text("[ptt]\ntype_into_focused=true\ninsert_method=auto\n")
+    (folder / "voicedesk.ini").write_text(
+        "[ptt]\ntype_into_focused=true\ninsert_method=auto\nlive_transcript=false\n"
+    )
     for path in (folder.parent, folder, folder / "voicedesk.ini"):
         os.chown(path, Path(env["HOME"]).stat().st_uid, Path(env["HOME"]).stat().st_gid)
     client = {

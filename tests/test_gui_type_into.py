@@ -30,7 +30,8 @@ def _config(tmp_path: Path, method: str) -> Path:
     folder = tmp_path / "config" / "voicedesk"
     folder.mkdir(parents=True)
     (folder / "voicedesk.ini").write_text(
-        f"[ptt]\ntype_into_focused=true\ninsert_method={method}\n"
+        # Batch: this test counts the scribe_v2 request (live words are test_live.py's).
+        f"[ptt]\ntype_into_focused=true\ninsert_method={method}\nlive_transcript=false\n"
     )
     return tmp_path / "config"
 

@@ -56,7 +56,7 @@ def hold(portal: LineProcess, window, qtbot, *, repeats: int = 0) -> None:
 
 
 def test_portal_shortcut_one_recording_per_hold(portal, make_window, qtbot, emulator):
-    window = make_window(system_wide=True)
+    window = make_window(system_wide=True, live_transcript=False)
     qtbot.waitUntil(lambda: window.ptt.source_kind == "portal", timeout=10000)
     assert "desktop portal" in window.ptt.note
     assert portal.expect("bound") == "bound push-to-talk F9"
@@ -80,7 +80,7 @@ def test_without_a_portal_the_key_works_in_the_window_and_says_how_else(
     with private_session_bus() as address:  # a bus with no portal on it
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         monkeypatch.setenv("VOICEDESK_HOTKEY_SOURCE", "portal")
-        window = make_window(system_wide=True)
+        window = make_window(system_wide=True, live_transcript=False)
         qtbot.waitUntil(lambda: window.ptt.note.startswith("Only while"), timeout=10000)
     assert window.ptt.source_kind == "window"
     assert "no GlobalShortcuts portal" in window.ptt.note
@@ -109,7 +109,7 @@ def run_ptt(qtbot, *action: str) -> subprocess.CompletedProcess:
 
 
 def test_ptt_command_press_release_is_one_recording(make_window, qtbot, emulator, runtime_dir):
-    window = make_window(ptt_socket=server_name())
+    window = make_window(ptt_socket=server_name(), live_transcript=False)
     assert Path(server_name()).parent == runtime_dir
     assert run_ptt(qtbot, "press").returncode == 0
     assert window.recorder.recording
@@ -165,7 +165,7 @@ def test_auto_repeat_pairs_and_doubles_from_a_source_are_one_request(
 ):
     ScriptedSource.made.clear()
     monkeypatch.setattr(hotkey, "candidates", lambda platform: ([ScriptedSource], ""))
-    window = make_window(system_wide=True)
+    window = make_window(system_wide=True, live_transcript=False)
     source = ScriptedSource.made[-1]
     assert window.ptt.note == "F9: System-wide (scripted)."
     source.down.emit()
@@ -188,7 +188,7 @@ def test_a_source_that_fails_later_hands_over_to_the_next(
     monkeypatch.setattr(
         hotkey, "candidates", lambda platform: ([ScriptedSource, ScriptedSource], "")
     )
-    window = make_window(system_wide=True)
+    window = make_window(system_wide=True, live_transcript=False)
     first = ScriptedSource.made[-1]
     first.down.emit()
     assert window.recorder.recording

@@ -36,7 +36,7 @@ def test_settings_turn_typing_on_and_pick_the_method(window, qtbot, store):
 
 
 def test_heard_in_our_own_window_stays_here(make_window, qtbot):
-    window = make_window(type_into_focused=True)
+    window = make_window(type_into_focused=True, live_transcript=False)
     window.activateWindow()
     qtbot.waitUntil(
         lambda: QGuiApplication.applicationState().name == "ApplicationActive", timeout=5000
