@@ -71,7 +71,7 @@ def make_window(qtbot, store, memory_keyring, emulator):
     gc.disable()  # until `pytest_runtest_logfinish` collects on this thread again
     made: list[MainWindow] = []
 
-    def make(**changes: object) -> MainWindow:
+    def make(keyring_ok: bool = True, **changes: object) -> MainWindow:
         values: dict[str, object] = {
             "api_key": TEST_API_KEY,
             "api_key_source": "keyring",
@@ -93,7 +93,7 @@ def make_window(qtbot, store, memory_keyring, emulator):
             engine=engine,
             store=store,
             system_wide_hotkey=False,
-            keyring_ok=True,
+            keyring_ok=keyring_ok,
         )
         qtbot.addWidget(window)
         window.show()

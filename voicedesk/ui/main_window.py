@@ -44,7 +44,7 @@ from voicedesk.ui.hotkey import PushToTalkKey
 from voicedesk.ui.icons import app_icon, icon
 from voicedesk.ui.ports import RecorderPort, SpeakerPort, TranscriberPort
 from voicedesk.ui.ptt_bar import PushToTalkBar
-from voicedesk.ui.settings_dialog import SettingsDialog
+from voicedesk.ui.settings_dialog import SettingsDialog, no_keyring_hint
 from voicedesk.ui.speak_panel import SpeakPanel
 from voicedesk.ui.status import StatusBar
 from voicedesk.ui.tray import Tray
@@ -263,7 +263,11 @@ class MainWindow(QMainWindow):
             return self._engine_factory(settings)
         except VoiceDeskError as error:
             # No key for ElevenLabs: say so, and keep working offline meanwhile.
-            self.show_error(error.message, "Settings…", self.open_settings)
+            if not settings.api_key and not self.keyring_ok():
+                # Settings could hold a key only until quit: say where one can be kept instead.
+                self.show_error(f"No ElevenLabs API key is configured. {no_keyring_hint()}")
+            else:
+                self.show_error(error.message, "Settings…", self.open_settings)
             return self._engine_factory(replace(settings, engine="local"))
 
     @property
@@ -460,7 +464,7 @@ class MainWindow(QMainWindow):
             self.show_error("Nothing was heard. Hold the key while you speak.", kind="info")
             return
         self.history.add("heard", text)
-        self.status.showMessage(f"Heard: {text}", 8000)
+        self.status.show_message(f"Heard: {text}", 8000)
 
     @Slot(str, bool)
     def _transcribe_failed(self, message: str, retryable: bool) -> None:
@@ -484,7 +488,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _copied(self, text: str) -> None:
-        self.status.showMessage("Copied to the clipboard.", 3000)
+        self.status.show_message("Copied to the clipboard.", 3000)
 
     @Slot(float)
     def _save_volume(self, volume: float) -> None:
@@ -547,7 +551,8 @@ class MainWindow(QMainWindow):
             else:
                 self.show_error(
                     "No system keyring: the key is used until you quit but not saved. "
-                    "Set ELEVENLABS_API_KEY to keep it."
+                    + no_keyring_hint(),
+                    kind="info",
                 )
         if any(getattr(old, f) != getattr(new, f) for f in _ENGINE_FIELDS):
             self._use_engine(new)
