@@ -60,6 +60,9 @@ class ElidedLabel(QLabel):
         super().clear()
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(self.contentsRect(), int(align), self.shown_text())
+        painter = QPainter(self)
+        try:
+            painter.drawText(self.contentsRect(), int(align), self.shown_text())
+        finally:
+            painter.end()  # before Qt ends the paint, not whenever Python frees the painter
