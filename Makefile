@@ -47,13 +47,14 @@ lint: venv
 	$(BIN)/ruff format --check voicedesk tests bench
 
 # Speaking (writes docs/benchmarks.md and its chart), then push to talk and the offline engine
-# (each appends its section).
+# (each appends its section), then the soak (its table in docs/reliability.md).
 bench: test-deps venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.run
 	@printf '\n## Push to talk\n\n`.venv/bin/python bench/bench_stt.py`\n\n```\n' >> docs/benchmarks.md
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/bench_stt.py >> docs/benchmarks.md
 	@printf '```\n' >> docs/benchmarks.md
 	$(BIN)/python bench/bench_local.py >> docs/benchmarks.md
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/soak.py
 
 package: system-deps venv
 	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/voicedesk.spec

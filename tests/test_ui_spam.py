@@ -28,9 +28,9 @@ pytestmark = [
 
 # Short clips: the storms are about the app, not about listening.
 SHORT = pytest.mark.emulator(audio=AudioSpec(seconds_per_char=0.0, min_seconds=0.05))
-# Seconds without a GUI-thread tick that would mean the window froze. Generous: the test
-# machine is shared (two cores, load averages of 20 seen), and a starved process stalls too.
-FROZEN = 3.0
+# Seconds without a GUI-thread tick, less the time the machine gave the thread no CPU, that
+# would mean the window froze (a freeze detector, not a timing).
+FROZEN = 1.0
 TYPED = "Keep this text."
 
 
@@ -52,7 +52,14 @@ def baseline_ports(window) -> tuple[int, ...]:
 
 def _quiet(window, qtbot) -> None:
     """Everything asked for has been done."""
-    qtbot.waitUntil(lambda: not window.speaker.is_busy(), timeout=120_000)
+    try:
+        qtbot.waitUntil(lambda: not window.speaker.is_busy(), timeout=120_000)
+    except AssertionError:
+        speaker = window.speaker
+        raise AssertionError(
+            f"still speaking: current {speaker._current}, {len(speaker._queue)} queued, "
+            f"{len(speaker._threads)} threads, slots free {limits.API_SLOTS.available()}"
+        ) from None
     qtbot.waitUntil(lambda: not window.transcriber.busy, timeout=60_000)
     qtbot.waitUntil(lambda: window.background.busy == 0, timeout=10_000)
 
@@ -61,6 +68,14 @@ def _all_back(window, qtbot, baseline: Vitals) -> None:
     qtbot.waitUntil(lambda: limits.API_SLOTS.available() == 3, timeout=5_000)
     ports = baseline_ports(window)
     qtbot.waitUntil(lambda: Vitals.now(ignore_ports=ports).settled_to(baseline), timeout=10_000)
+
+
+def _not_frozen(beat: Heartbeat) -> None:
+    beat.stop()
+    assert beat.worst_own < FROZEN, (
+        f"the GUI thread stalled for {beat.worst_own:.2f} s of its own "
+        f"({beat.worst:.2f} s in all), {beat.stuck_in}"
+    )
 
 
 def _still_speaks(window, qtbot, pulse) -> None:
@@ -99,8 +114,7 @@ def test_a_hundred_rapid_speak_presses(window, qtbot, emulator, pulse):
         _ctrl_enter(qtbot, window)
     assert "queued)" in window.panel.now_playing.text()
     _quiet(window, qtbot)
-    worst = beat.stop()
-    assert worst < FROZEN, f"the GUI thread stalled for {worst:.2f} s, {beat.stuck_in}"
+    _not_frozen(beat)
     _all_back(window, qtbot, baseline)
     assert len(emulator.requests("tts")) - before == 100  # one each, none lost or doubled
     assert window.panel.text == TYPED
@@ -124,8 +138,7 @@ def test_stop_spam_between_speak_presses(window, qtbot, emulator, pulse):
     for _ in range(50):  # Esc with nothing playing
         _esc(qtbot, window)
     _quiet(window, qtbot)
-    worst = beat.stop()
-    assert worst < FROZEN, f"the GUI thread stalled for {worst:.2f} s, {beat.stuck_in}"
+    _not_frozen(beat)
     _all_back(window, qtbot, baseline)
     assert not window.panel.stop_button.isEnabled()
     assert window.panel.now_playing.text() == ""
@@ -159,8 +172,7 @@ def test_push_to_talk_spam(window, qtbot, emulator, pulse):
         qtbot.mouseRelease(window.ptt_bar.button, Qt.MouseButton.LeftButton)
         QApplication.processEvents()
     _quiet(window, qtbot)
-    worst = beat.stop()
-    assert worst < FROZEN, f"the GUI thread stalled for {worst:.2f} s, {beat.stuck_in}"
+    _not_frozen(beat)
     _all_back(window, qtbot, baseline)
     assert window.recorder.starts == 60
     assert not window.recorder.recording

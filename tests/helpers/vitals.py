@@ -102,8 +102,22 @@ class Vitals:
         )
 
 
+def _runqueue_wait() -> float:
+    """Seconds this thread has spent runnable but waiting for a CPU (the kernel's schedstat)."""
+    try:
+        with open("/proc/thread-self/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0  # no schedstats: gaps then count whole
+
+
 class Heartbeat(QObject):
     """Ticks every HEARTBEAT_MS on the GUI thread; `worst` is the longest gap seen (seconds).
+
+    `worst_own` leaves out the time the GUI thread was ready to run but the machine gave it
+    no CPU (other processes' load, read from /proc/thread-self/schedstat): what remains is
+    work or waiting the app itself did, which is what a frozen window is made of. On a busy
+    shared machine `worst` says more about the machine than about the app.
 
     A watcher thread looks at the GUI thread's stack while a gap is long (over `STUCK` s), so
     a failed freeze check can say where it was stuck (`stuck_in`)."""
@@ -113,8 +127,10 @@ class Heartbeat(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worst = 0.0
+        self.worst_own = 0.0
         self.worst_at = 0.0  # monotonic time the longest gap ended
         self._last = 0.0
+        self._last_wait = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(HEARTBEAT_MS)
         self._timer.timeout.connect(self._tick)
@@ -124,9 +140,10 @@ class Heartbeat(QObject):
         self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        self.worst = 0.0
+        self.worst = self.worst_own = 0.0
         self.stuck_in = ""
         self._last = time.monotonic()
+        self._last_wait = _runqueue_wait()
         self._timer.start()
         self._stop.clear()
         self._watcher = threading.Thread(target=self._watch, name="heartbeat-watch", daemon=True)
@@ -152,8 +169,10 @@ class Heartbeat(QObject):
 
     @Slot()
     def _tick(self) -> None:
-        now = time.monotonic()
-        if now - self._last > self.worst:
-            self.worst = now - self._last
+        now, waited = time.monotonic(), _runqueue_wait()
+        gap = now - self._last
+        if gap > self.worst:
+            self.worst = gap
             self.worst_at = now
-        self._last = now
+        self.worst_own = max(self.worst_own, gap - (waited - self._last_wait))
+        self._last, self._last_wait = now, waited
