@@ -333,7 +333,7 @@ class SettingsDialog(QDialog):
             if self.entered_key:
                 check_api_key(self.entered_key)
         except VoiceDeskError as error:
-            self._say(error.message)
+            self._say(said_in_settings(error.message))
             self.api_key.setFocus()
             return
         try:
