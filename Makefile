@@ -47,7 +47,8 @@ lint: venv
 	$(BIN)/ruff format --check voicedesk tests bench
 
 # Speaking (writes docs/benchmarks.md and its chart), then push to talk, the offline engine and
-# cold and warm connections over a slow https link (each appends its section).
+# cold and warm connections over a slow https link (each appends its section), then the soak
+# (its table in docs/reliability.md).
 bench: test-deps venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.run
 	@printf '\n## Push to talk\n\n`.venv/bin/python bench/bench_stt.py`\n\n```\n' >> docs/benchmarks.md
@@ -55,6 +56,7 @@ bench: test-deps venv
 	@printf '```\n' >> docs/benchmarks.md
 	$(BIN)/python bench/bench_local.py >> docs/benchmarks.md
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.wan >> docs/benchmarks.md
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/soak.py
 
 # The bundle (docs/packaging.md): rebuilt when the code, resources, spec or dependencies change.
 BUNDLE := dist/voicedesk/voicedesk

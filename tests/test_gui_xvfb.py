@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.emulator import TEST_API_KEY
-from tests.helpers.sounds import speech_pcm
-from tests.helpers.xvfb import wait_for
+from tests.helpers.xvfb import Desktop, speech_with_pauses, wait_for
 
 pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(90)]
 
@@ -22,15 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def speech_with_pauses(text: str) -> bytes:
-    """espeak-ng's voice at 16 kHz (what the microphone hears), with a quarter second of
-    silence each side, as people pause."""
-    silence = bytes(2 * 4_000)
-    return silence + speech_pcm(text) + silence
-
-
 def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
-    ARTIFACTS.mkdir(exist_ok=True)
     env = {
         **os.environ,
         "DISPLAY": display,
@@ -41,23 +32,7 @@ def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
         "PYTHONPATH": str(ROOT),
     }
     env.pop("VOICEDESK_ENGINE", None)
-
-    def xdotool(*args: str) -> str:
-        done = subprocess.run(
-            ["xdotool", *args], env=env, capture_output=True, text=True, timeout=20
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    def screenshot(name: str) -> None:
-        subprocess.run(
-            ["import", "-window", "root", str(ARTIFACTS / name)], env=env, check=True, timeout=20
-        )
-
-    def grab(window: str) -> bytes:
-        return subprocess.run(
-            ["import", "-window", window, "rgb:-"], env=env, capture_output=True, timeout=20
-        ).stdout
+    desk = Desktop(env, ARTIFACTS)
 
     app = subprocess.Popen(
         [sys.executable, "-m", "voicedesk"],
@@ -67,39 +42,37 @@ def test_type_speak_and_push_to_talk(display, pulse, emulator, tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        # Only a mapped window can take focus: a search that also finds it unmapped races.
-        found = xdotool("search", "--sync", "--onlyvisible", "--name", "^voicedesk$")
-        window = found.splitlines()[0]
-        xdotool("windowfocus", "--sync", window)
+        window = desk.find_window("^voicedesk$")
         emulator.wait_done("voices", timeout=10)
 
         with pulse.record_output() as heard:
-            xdotool("type", "--delay", "20", "Hello from the desktop.")
-            xdotool("key", "ctrl+Return")
+            desk.xdotool("type", "--delay", "20", "Hello from the desktop.")
+            desk.xdotool("key", "ctrl+Return")
             assert heard.wait_for_sound(15), "nothing was heard at the output"
-            screenshot("gui-speaking.png")
+            desk.screenshot("gui-speaking.png")
         assert "Hello from the desktop." in emulator.last("tts").body.decode()
 
         pcm = speech_with_pauses("testing one two three")
-        xdotool("keydown", "F9")
+        desk.xdotool("keydown", "F9")
         wait_for(lambda: "Source Output #" in pulse.pactl("list", "source-outputs"), 10, "the mic")
-        screenshot("gui-listening.png")
+        desk.screenshot("gui-listening.png")
         pulse.play_into_mic(pcm).wait(15)
-        xdotool("keyup", "F9")
+        desk.xdotool("keyup", "F9")
         # Live words are on with a key: the take streamed over the realtime WebSocket.
         live = emulator.wait_done("realtime", timeout=15)
         assert live.audio is not None and len(live.audio) > 16_000  # a real recording, not a click
         assert live.commits == 1 and emulator.requests("stt") == []
         # The transcript itself is checked offscreen; here, wait for the window to repaint
         # with it (the history grows) before the screenshot.
-        before = grab(window)
-        wait_for(lambda: grab(window) != before, 10, "the window to show the transcript")
-        screenshot("gui-transcribed.png")
+        before = desk.grab(window)
+        wait_for(lambda: desk.grab(window) != before, 10, "the window to show the transcript")
+        desk.screenshot("gui-transcribed.png")
 
-        xdotool("key", "ctrl+q")
+        desk.xdotool("key", "ctrl+q")
         assert app.wait(15) == 0
     finally:
         if app.poll() is None:
             app.kill()
         output = app.communicate(timeout=10)[0].decode(errors="replace")
+        ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "gui-app-output.txt").write_text(output)

@@ -177,3 +177,22 @@ def test_switching_device_mid_stream_moves_the_sound(
     assert on_out < 1.0 and on_mic > 1.0
     # What the old sink still held when it was dropped is lost: a few tens of ms at most.
     assert 1.85 < on_out + on_mic < 2.05
+
+
+def test_a_stopped_stream_that_begins_late_leaves_the_next_one_alone(
+    pulse: PulseServer, player: Player, qtbot: QtBot
+) -> None:
+    """Speak, Esc, Speak: the first worker may reach `begin` only after the second. Its `begin`
+    reset the newer stream, which then never finished (the window stayed on "Starting")."""
+    import threading
+
+    stopped = threading.Event()
+    stopped.set()  # the Speaker cancels the old worker before it stops the player
+    player.stop()
+    token = player.begin(player.format_for(MONO), threading.Event())
+    assert player.begin(player.format_for(MONO), stopped) == 0  # the late one opens nothing
+    assert player.write(token, tone_pcm(0.2))
+    player.end(token)
+    with qtbot.waitSignal(player.finished, timeout=5000) as finished:
+        pass
+    assert finished.args[0] == token

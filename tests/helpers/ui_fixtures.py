@@ -72,7 +72,10 @@ def make_window(qtbot, store, memory_keyring, emulator):
     made: list[MainWindow] = []
 
     def make(
-        system_wide: bool = False, ptt_socket: str | None = None, **changes: object
+        system_wide: bool = False,
+        ptt_socket: str | None = None,
+        keyring_ok: bool = True,
+        **changes: object,
     ) -> MainWindow:
         values: dict[str, object] = {
             "api_key": TEST_API_KEY,
@@ -95,7 +98,7 @@ def make_window(qtbot, store, memory_keyring, emulator):
             engine=engine,
             store=store,
             system_wide_hotkey=system_wide,
-            keyring_ok=True,
+            keyring_ok=keyring_ok,
             ptt_socket=ptt_socket,
         )
         qtbot.addWidget(window)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.sounds import speech_pcm
+
 TOOLS = ("Xvfb", "xdotool", "espeak-ng", "import")
 
 
@@ -39,6 +41,7 @@ def wait_for(condition: Callable[[], object], seconds: float, what: str) -> None
 
 @pytest.fixture
 def display() -> Iterator[str]:
+    """A fresh Xvfb display (":N"); skips when the X tools are not installed."""
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"not installed: {', '.join(missing)}")
@@ -54,3 +57,44 @@ def display() -> Iterator[str]:
     finally:
         xvfb.terminate()
         xvfb.wait(5)
+
+
+class Desktop:
+    """xdotool and screenshots on one display (`env` carries DISPLAY)."""
+
+    def __init__(self, env: dict[str, str], artifacts: Path) -> None:
+        self.env = env
+        self.artifacts = artifacts
+
+    def xdotool(self, *args: str) -> str:
+        done = subprocess.run(
+            ["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=20
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    def find_window(self, name: str) -> str:
+        """The first mapped window whose title matches `name` (a regex), focused."""
+        # Only a mapped window can take focus: a search that also finds it unmapped races.
+        window = self.xdotool("search", "--sync", "--onlyvisible", "--name", name).splitlines()[0]
+        self.xdotool("windowfocus", "--sync", window)
+        return window
+
+    def screenshot(self, name: str) -> None:
+        self.artifacts.mkdir(exist_ok=True)
+        subprocess.run(
+            ["import", "-window", "root", str(self.artifacts / name)],
+            env=self.env, check=True, timeout=20,
+        )  # fmt: skip
+
+    def grab(self, window: str) -> bytes:
+        return subprocess.run(
+            ["import", "-window", window, "rgb:-"], env=self.env, capture_output=True, timeout=20
+        ).stdout
+
+
+def speech_with_pauses(text: str) -> bytes:
+    """espeak-ng's voice at 16 kHz (what the microphone hears), with a quarter second of
+    silence each side, as people pause."""
+    silence = bytes(2 * 4_000)
+    return silence + speech_pcm(text) + silence

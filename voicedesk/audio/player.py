@@ -86,16 +86,22 @@ class Player(QObject):
             raise NoOutputDeviceError()
         return format_for_device(device, source)
 
-    def begin(self, fmt: PcmFormat) -> int:
+    def begin(self, fmt: PcmFormat, cancel: threading.Event | None = None) -> int:
         """Open the sink for a new stream in `fmt` (silence until data comes); its token.
 
         Called before the request is sent, so the sink is running when the first byte lands.
         (Opening it only with the first PCM was tried: the first sample is heard ~25 ms
         sooner, but a fresh PulseAudio stream grows its latency at first, so the play position
         can no longer tell when the last sample was heard, and tails got cut.)
+        0 when `cancel` is already set: nothing was opened.
         """
         ring = RingBuffer(int(fmt.bytes_for(BUFFER_SECONDS)))
         with self._lock:
+            # A worker stopped before it got here must not take the sink from the next one:
+            # its `begin` would reset the newer stream, which then waits forever. The caller
+            # sets `cancel` before `stop()` takes this lock, so checking it here is enough.
+            if cancel is not None and cancel.is_set():
+                return 0
             if self._ring is not None:
                 self._ring.reset()
             self._ring = ring

@@ -48,7 +48,7 @@ from voicedesk.ui.hotkey import PushToTalkKey
 from voicedesk.ui.icons import app_icon, icon
 from voicedesk.ui.ports import RecorderPort, SpeakerPort, TranscriberPort
 from voicedesk.ui.ptt_bar import PushToTalkBar
-from voicedesk.ui.settings_dialog import SettingsDialog
+from voicedesk.ui.settings_dialog import SettingsDialog, no_keyring_hint
 from voicedesk.ui.speak_panel import SpeakPanel
 from voicedesk.ui.status import StatusBar
 from voicedesk.ui.tray import Tray
@@ -288,7 +288,11 @@ class MainWindow(QMainWindow):
             return self._engine_factory(settings)
         except VoiceDeskError as error:
             # No key for ElevenLabs: say so, and keep working offline meanwhile.
-            self.show_error(error.message, "Settings…", self.open_settings)
+            if not settings.api_key and not self.keyring_ok():
+                # Settings could hold a key only until quit: say where one can be kept instead.
+                self.show_error(f"No ElevenLabs API key is configured. {no_keyring_hint()}")
+            else:
+                self.show_error(error.message, "Settings…", self.open_settings)
             return self._engine_factory(replace(settings, engine="local"))
 
     @property
@@ -533,7 +537,7 @@ class MainWindow(QMainWindow):
             self.show_error("Nothing was heard. Hold the key while you speak.", kind="info")
             return
         self.history.add("heard", text)
-        self.status.showMessage(f"Heard: {text}", 8000)
+        self.status.show_message(f"Heard: {text}", 8000)
         # Into the application the user is in; not into our own window (they see it here).
         active = QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
         if self.settings.type_into_focused and not active:
@@ -572,7 +576,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _copied(self, text: str) -> None:
-        self.status.showMessage("Copied to the clipboard.", 3000)
+        self.status.show_message("Copied to the clipboard.", 3000)
 
     @Slot(float)
     def _save_volume(self, volume: float) -> None:
@@ -637,7 +641,8 @@ class MainWindow(QMainWindow):
             else:
                 self.show_error(
                     "No system keyring: the key is used until you quit but not saved. "
-                    "Set ELEVENLABS_API_KEY to keep it."
+                    + no_keyring_hint(),
+                    kind="info",
                 )
         if any(getattr(old, f) != getattr(new, f) for f in _ENGINE_FIELDS):
             self._use_engine(new)

@@ -6,10 +6,11 @@ calls (the key test, listing microphones) run in workers so the dialog never fre
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -48,6 +49,52 @@ INSERT_METHODS = (
     ("paste", "Pasting (the clipboard is put back after)"),
     ("type", "Typing key by key"),
 )
+
+# The environment variable behind each Settings field that one can set (config.load_settings).
+ENV_VARS = {"base_url": "ELEVENLABS_BASE_URL", "engine": "VOICEDESK_ENGINE"}
+
+# Messages written for the main window send the user to Settings; inside it, they say what to
+# do here instead (a message must not send you where you already are).
+_HERE = {
+    "Check it in Settings.": "Check that the key above is complete and current.",
+    "or choose another in Settings.": "or choose another below.",
+    "or add it in Settings.": "or enter it above.",
+}
+_TO_SETTINGS = re.compile(r"\s*[^.]*\bin Settings\b[^.]*\.")
+
+
+def said_in_settings(message: str) -> str:
+    """`message` as the Settings dialog shows it: without "… in Settings"."""
+    for there, here in _HERE.items():
+        message = message.replace(there, here)
+    return _TO_SETTINGS.sub("", message).strip()
+
+
+def no_keyring_hint() -> str:
+    """How to keep a key where there is no system keyring to keep it in."""
+    return (
+        "Set ELEVENLABS_API_KEY in the environment, or put the line ELEVENLABS_API_KEY=your-key "
+        f"in {config.user_config_dir() / '.env'}."
+    )
+
+
+def device_labels(devices: list[tuple[str, str]]) -> list[str]:
+    """Labels for (description, id) pairs: a description shared by several devices gets the
+    device's id after it, so two identical sound cards (or two sinks named alike) can be told
+    apart; an id that says nothing new gets a number instead."""
+    count: dict[str, int] = {}
+    for description, _ in devices:
+        count[description] = count.get(description, 0) + 1
+    seen: dict[str, int] = {}
+    labels = []
+    for description, device_id in devices:
+        if count[description] == 1:
+            labels.append(description)
+            continue
+        seen[description] = seen.get(description, 0) + 1
+        suffix = device_id if device_id and device_id != description else str(seen[description])
+        labels.append(f"{description} ({suffix})")
+    return labels
 
 
 class _KeyTest:
@@ -138,6 +185,8 @@ class SettingsDialog(QDialog):
         key_row.addWidget(self.show_key)
         key_row.addWidget(self.test_button)
         key_note = self._key_note(settings, keyring_ok)
+        if settings.api_key_source in ("environment", ".env"):
+            self.api_key.setReadOnly(True)  # saving it here would not change the one in use
 
         self.base_url = QLineEdit(settings.base_url or "")
         self.base_url.setAccessibleName("ElevenLabs base URL")
@@ -161,6 +210,7 @@ class SettingsDialog(QDialog):
         eleven.addRow("", self.key_result)
         eleven.addRow("&Base URL:", self.base_url)
         eleven.addRow("", self.url_problem)
+        self._from_environment(eleven, self.base_url, "base_url")
         eleven.addRow("&Model:", self.model)
 
         # -- Voice -----------------------------------------------------------------------
@@ -200,8 +250,12 @@ class SettingsDialog(QDialog):
         self.output = QComboBox()
         self.output.setAccessibleName("Output device")
         self.output.addItem("System default", "")
-        for device in QMediaDevices.audioOutputs():
-            self.output.addItem(device.description(), bytes(device.id().data()).decode())
+        outputs = [
+            (device.description(), bytes(device.id().data()).decode())
+            for device in QMediaDevices.audioOutputs()
+        ]
+        for label, (_, device_id) in zip(device_labels(outputs), outputs, strict=True):
+            self.output.addItem(label, device_id)
         self._select(self.output, settings.output_device)
         self.input = QComboBox()
         self.input.setAccessibleName("Input device")
@@ -210,6 +264,7 @@ class SettingsDialog(QDialog):
         self.ptt = KeyCaptureButton(settings.ptt_key)
         general = QFormLayout()
         general.addRow("&Engine:", self.engine)
+        self._from_environment(general, self.engine, "engine")
         general.addRow("", self.fallback)
         general.addRow("", self.live)
         general.addRow("", self.live_note)
@@ -273,19 +328,36 @@ class SettingsDialog(QDialog):
 
     @staticmethod
     def _key_note(settings: Settings, keyring_ok: bool) -> QLabel:
-        if settings.api_key_source in ("environment", ".env"):
-            text = (
-                f"The key in use comes from {settings.api_key_source} "
-                "(ELEVENLABS_API_KEY) and takes precedence over the one saved here."
-            )
+        if settings.api_key_source == "environment":
+            text = "From ELEVENLABS_API_KEY in the environment: used, not saved."
+        elif settings.api_key_source == ".env":
+            text = "From ELEVENLABS_API_KEY in a .env file: used, not saved here."
         elif keyring_ok:
             text = "Kept in the system keyring, never in a settings file."
         else:
-            text = "No system keyring: set ELEVENLABS_API_KEY in the environment or a .env file."
+            text = f"No system keyring to keep a key entered here. {no_keyring_hint()}"
         note = QLabel(text)
+        note.setObjectName("key-note")
         note.setWordWrap(True)
         note.setEnabled(False)  # the palette's disabled text: a quiet hint in any theme
         return note
+
+    def _from_environment(self, form: QFormLayout, field: QWidget, name: str) -> None:
+        """A value set by an environment variable is shown, read-only, with a note naming the
+        variable; `result_settings` keeps it as it was and `save_settings` never writes it."""
+        if name not in self._settings.from_environment:
+            return
+        variable = ENV_VARS.get(name, name)
+        if isinstance(field, QLineEdit):
+            field.setReadOnly(True)
+        else:
+            field.setEnabled(False)
+        field.setToolTip(f"Set by {variable} in the environment")
+        note = QLabel(f"From {variable} in the environment: used, not saved.")
+        note.setObjectName(f"env-note-{name}")
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        form.addRow("", note)
 
     @staticmethod
     def _select(combo: QComboBox, value: str) -> None:
@@ -327,7 +399,7 @@ class SettingsDialog(QDialog):
             if self.entered_key:
                 check_api_key(self.entered_key)
         except VoiceDeskError as error:
-            self._say(error.message)
+            self._say(said_in_settings(error.message))
             self.api_key.setFocus()
             return
         try:
@@ -346,6 +418,22 @@ class SettingsDialog(QDialog):
     def _say(self, text: str) -> None:
         self.key_result.setText(text)
         self.key_result.setVisible(bool(text))
+        self._fit_height()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_height()  # the notes that wrap need their lines from the start
+
+    def _fit_height(self) -> None:
+        """Grow to fit a message that wraps onto more lines. A dialog's layout does not resize
+        its window for a word-wrapped label's height-for-width, so the label would be squeezed
+        over the key hint above it."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        needed = max(needed, layout.totalSizeHint().height())
+        if self.height() < needed:
+            self.resize(self.width(), needed)
 
     def _key_ok(self, quota: Quota | None) -> None:
         self._key_test = None
@@ -356,7 +444,7 @@ class SettingsDialog(QDialog):
     def _key_failed(self, message: str) -> None:
         self._key_test = None
         self.test_button.setEnabled(True)
-        self._say(message)
+        self._say(said_in_settings(message))
 
     @property
     def entered_key(self) -> str:
@@ -372,6 +460,10 @@ class SettingsDialog(QDialog):
             return None  # untouched: stays "on when a key is set"
         return checked
 
+    def _kept(self, name: str, edited: object) -> object:
+        """What came from the environment stays as it came; anything else as edited."""
+        return getattr(self._settings, name) if name in self._settings.from_environment else edited
+
     def result_settings(self) -> Settings:
         """The edited settings (the key included, for the window to use and keep in the keyring)."""
         key = self.entered_key or None
@@ -382,12 +474,12 @@ class SettingsDialog(QDialog):
             self._settings,
             api_key=key,
             api_key_source=source,
-            base_url=self.base_url.text().strip() or None,
+            base_url=self._kept("base_url", self.base_url.text().strip() or None),
             model_id=self.model.currentText().strip() or self._settings.model_id,
             stability=_spin_value(self.stability),
             similarity=_spin_value(self.similarity),
             speed=_spin_value(self.speed),
-            engine=self.engine.currentData(),
+            engine=self._kept("engine", self.engine.currentData()),
             offline_fallback=self.fallback.isChecked(),
             live_transcript=self._live_choice(),
             output_device=str(self.output.currentData() or ""),

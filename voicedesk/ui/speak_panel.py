@@ -13,11 +13,11 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from voicedesk.ui.elided_label import ElidedLabel
 from voicedesk.workers.speaker import BUFFERING, PLAYING, REQUESTING
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,8 @@ class SpeakPanel(QWidget):
         self.stop_button.setToolTip("Stop speaking (Esc)")
         self.stop_button.setAccessibleName("Stop")
         self.stop_button.setEnabled(False)
-        self.now_playing = QLabel(self)
+        self.now_playing = ElidedLabel(self)
         self.now_playing.setAccessibleName("Now playing")
-        self.now_playing.setTextFormat(Qt.TextFormat.PlainText)
-        self.now_playing.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.part = QLabel(self)
         self.part.setAccessibleName("Part playing")
         self.part.setTextFormat(Qt.TextFormat.PlainText)
@@ -148,10 +146,9 @@ class SpeakPanel(QWidget):
 
     def show_playing(self, text: str, state: str, queued: int = 0) -> None:
         """`state` is the speaker's: requesting, playing or buffering."""
-        flat = " ".join(text.split())
         what = _STATES.get(state, "Speaking")
         more = f"  (+{queued} queued)" if queued else ""
-        self.now_playing.setText(f"{what}: {flat}{more}")
+        self.now_playing.set_text(f"{what}: {text}", more)
         self.now_playing.setToolTip(text[:500])
         self.now_playing.setAccessibleDescription(f"{what}{more}")
         # Busy while waiting for audio; the share played while it plays.

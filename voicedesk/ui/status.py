@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from voicedesk.engines.base import Quota
+from voicedesk.ui.elided_label import elide_words
 
 # Below this share of the period's characters left, say "credits low" (USERS.md #8).
 LOW_FRACTION = 0.05
@@ -39,6 +40,17 @@ class StatusBar(QStatusBar):
         label.setContentsMargins(6, 0, 6, 0)
         self.addPermanentWidget(label)
         return label
+
+    def show_message(self, text: str, timeout_ms: int = 0) -> None:
+        """A passing message, shortened at a word to the room left of the permanent labels
+        (QStatusBar clips it wherever the first label begins, mid-word)."""
+        left = [
+            w.geometry().left()
+            for w in (self.engine_label, self.latency_label, self.quota_label)
+            if w.isVisible() and w.text()
+        ]
+        room = (min(left) if left else self.width()) - 12  # the message's own margins
+        self.showMessage(elide_words(" ".join(text.split()), self.fontMetrics(), room), timeout_ms)
 
     def set_engine(self, engine: str, voice: str) -> None:
         self.engine_label.setText(f"{engine} · {voice}" if voice else engine)

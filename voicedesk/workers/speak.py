@@ -92,7 +92,9 @@ class SpeakWorker(QObject):
         # With no output at all this raises NoOutputDeviceError before anything is requested.
         speech = self._engine.speech_format
         fmt = self._format = self._player.format_for(PcmFormat(speech.sample_rate, speech.channels))
-        self._token = self._player.begin(fmt)
+        self._token = self._player.begin(fmt, self._cancel)
+        if not self._token:
+            raise Cancelled()  # stopped before it began
         self.opened.emit(self._utterance.uid, self._token)
         self._decoder = make_decoder(speech, fmt)
         self._trimmer = LeadingSilenceTrimmer(fmt)
