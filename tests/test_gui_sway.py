@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.processes import LineProcess
+from tests.helpers.xvfb import speech_with_pauses
+from tests.helpers.xvfb import wait_for as _wait
 from tests.test_gui_type_into import TRANSCRIPT
-from tests.test_gui_xvfb import _wait, speech_with_pauses
 
 pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(180)]
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.processes import LineProcess
-from tests.test_gui_xvfb import _wait, display, speech_with_pauses
+from tests.helpers.xvfb import speech_with_pauses
+from tests.helpers.xvfb import wait_for as _wait
 
 pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(360)]
 ROOT = Path(__file__).resolve().parent.parent
