@@ -24,7 +24,6 @@ from tests.helpers.xvfb import wait_for as _wait
 pytestmark = [pytest.mark.gui, pytest.mark.audio, pytest.mark.timeout(360)]
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPT = "Grüße aus Köln, ça va? Ωμέγα — 日本語 OK"
-__all__ = ["display"]  # the fixture, used by name
 
 
 def _config(tmp_path: Path, method: str) -> Path:
