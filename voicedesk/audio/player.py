@@ -20,6 +20,7 @@ import threading
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.pulse_guard import PulseGuard
 from voicedesk.audio.ring_buffer import RingBuffer
 from voicedesk.audio.sink_host import SinkHost, device_by_id, format_for_device
 from voicedesk.errors import NoOutputDeviceError
@@ -42,6 +43,8 @@ class Player(QObject):
     # Requests to the audio thread (queued: the host lives there).
     _open = Signal(int, object, object, float)  # token, RingBuffer, PcmFormat, volume
     _stop = Signal()
+    _lose = Signal()
+    _resume = Signal()
     _volume = Signal(float)
     _device = Signal(bytes)
 
@@ -62,6 +65,8 @@ class Player(QObject):
         queued = Qt.ConnectionType.QueuedConnection
         self._open.connect(self._host.open, queued)
         self._stop.connect(self._host.stop, queued)
+        self._lose.connect(self._host.lose, queued)
+        self._resume.connect(self._host.resume, queued)
         self._volume.connect(self._host.set_volume, queued)
         self._device.connect(self._host.set_device, queued)
         self._host.started.connect(self.started)
@@ -70,6 +75,11 @@ class Player(QObject):
         self._host.error.connect(self.error)
         self._thread.finished.connect(self._host.deleteLater)
         self._thread.start()
+        # Here, on the GUI thread, before any sink exists (see pulse_guard for why).
+        guard = PulseGuard.install()
+        if guard is not None:
+            guard.lost.connect(self._lose)
+            guard.back.connect(self._resume)
 
     # --- any thread -------------------------------------------------------------------------
 

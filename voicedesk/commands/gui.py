@@ -7,12 +7,18 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
+from voicedesk.audio import qt_messages
+from voicedesk.audio.quiet_stderr import filter_native_stderr
 from voicedesk.config import APP_NAME, load_settings
 from voicedesk.engines.factory import create_engine
 from voicedesk.errors import VoiceDeskError
 
 
 def run(args: argparse.Namespace) -> int:
+    # Library noise off the terminal: PortAudio's from its own threads (a microphone that goes
+    # away), Qt Multimedia's PulseAudio bookkeeping.
+    filter_native_stderr()
+    qt_messages.install()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setApplicationName(APP_NAME)
     QApplication.setOrganizationName(APP_NAME)

@@ -13,6 +13,7 @@ import sys
 from PySide6.QtCore import QCoreApplication, QObject, Slot
 from PySide6.QtMultimedia import QMediaDevices
 
+from voicedesk.audio import qt_messages
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.commands.common import engine_from_args, fail
 from voicedesk.errors import (
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if not text.strip():
         return fail(EmptyTextError())
     app = QCoreApplication.instance() or QCoreApplication([])
+    qt_messages.install()  # Qt Multimedia's PulseAudio bookkeeping is not for the user
     if QMediaDevices.defaultAudioOutput().isNull():
         return fail(NoOutputDeviceError())
     try:
