@@ -253,6 +253,5 @@ class PulseGuard(QObject):
         buffer = QBuffer(QByteArray(), sink)
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         sink.start(buffer)  # checks the context, then refuses the invalid format
-        sink.stop()
-        sink.deleteLater()
+        sink.stop()  # Python owns it (no parent): freed here, on this thread, when it goes
         self._primed = True

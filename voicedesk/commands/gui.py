@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from voicedesk.ui.icons import app_icon
     from voicedesk.ui.main_window import MainWindow
     from voicedesk.workers.speaker import Speaker
+    from voicedesk.workers.threads import shutdown_pool
     from voicedesk.workers.transcribe import Transcriber
 
     collector = GuiThreadCollector(app)  # before any worker thread starts
@@ -52,5 +53,6 @@ def run(args: argparse.Namespace) -> int:
     window.show()
     code = app.exec()
     window.shutdown()  # idempotent: already done when the window closed
+    shutdown_pool()  # every pooled task has returned (bounded) before Qt tears down
     collector.stop()  # the worker threads are joined: automatic collection is safe again
     return int(code)

@@ -24,6 +24,7 @@ from voicedesk.errors import (
 )
 from voicedesk.text import MAX_TEXT_CHARS, check_length
 from voicedesk.workers.speaker import Speaker
+from voicedesk.workers.threads import shutdown_pool
 
 
 def read_text(args: argparse.Namespace) -> str:
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         app.exec()
     finally:
         speaker.shutdown()
+        shutdown_pool()
         engine.close()
     if args.stats and outcome.marks is not None:
         print(outcome.marks.to_json(), file=sys.stderr)
