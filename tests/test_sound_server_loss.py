@@ -29,7 +29,7 @@ from tests.helpers.sounds import tone_pcm
 from voicedesk.audio.mic_capture import MIC_LOST_MESSAGE
 from voicedesk.errors import AudioOutputLostError
 
-pytestmark = [pytest.mark.audio, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.audio, pytest.mark.timeout(300)]
 
 LONG_TEXT = "A sentence that plays for a good while. " * 6  # 60 ms of tone a character
 SHORT_TEXT = "Back again."
@@ -113,7 +113,7 @@ class WindowProcess:
     def quit(self) -> tuple[int, str]:
         self.send("quit")
         try:
-            self.proc.wait(30)
+            self.proc.wait(60)  # a loaded machine exits slowly (joins, then the final GC)
         except subprocess.TimeoutExpired:
             self.proc.send_signal(signal.SIGUSR1)  # where it hangs, on its stderr
             threading.Event().wait(1)

@@ -52,7 +52,7 @@ SILENCE_DBFS = -96.0  # what 16-bit digital silence measures: the meter's floor
 # An open stream delivers a block every few ms. When the sound server dies, PortAudio's ALSA
 # stream neither ends nor reports anything: the blocks just stop. This long without one means
 # the input is gone (long enough that a busy machine is not taken for a lost microphone).
-STALL_SECONDS = 1.5
+STALL_SECONDS = 2.0
 #: Why a take ended on its own (the device was unplugged, or the sound server died).
 MIC_LOST_MESSAGE = (
     "The microphone stopped (unplugged, or the sound server went away); "

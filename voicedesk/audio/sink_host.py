@@ -25,9 +25,10 @@ _SINK_BUFFER_MIN = 2048
 _FAILED = (QAudio.Error.OpenError, QAudio.Error.IOError, QAudio.Error.FatalError)
 # A sink that pulls nothing for this long has lost its output: a running sink pulls every
 # few ms (silence included, see PcmSource), and when the sound server dies Qt's sink neither
-# pulls nor reports an error. Long enough that a starved audio thread on a loaded machine is
-# not taken for a lost device; short enough that the user hears about it within 2 s.
-STALL_MS = 1200
+# pulls nor reports an error. A backstop: the PulseGuard reports a dead server sooner. Counted
+# in watchdog ticks on the audio thread, so a starved thread is not taken for a lost device,
+# and long enough for a sound server that is slow to ask for data on a loaded machine.
+STALL_MS = 1800
 _WATCH_INTERVAL_MS = 200
 
 
