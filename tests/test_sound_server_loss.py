@@ -215,9 +215,11 @@ def test_window_keeps_what_was_recorded_when_the_server_dies(
     emulator.configure(transcript="what was said before the server died")
     window.send("ptt_down")
     # A tone into the microphone, long enough to outlast the take.
-    player = private_pulse.play_into_mic(tone_pcm(20, rate=MIC_RATE))
+    wait_until_recording(private_pulse, window.proc.pid)
+    # A tone into the microphone from now on (started only now: a loaded machine can take
+    # many seconds to open the take), long enough to outlast it.
+    player = private_pulse.play_into_mic(tone_pcm(60, rate=MIC_RATE))
     try:
-        wait_until_recording(private_pulse, window.proc.pid)
         a_second_of_audio(private_pulse)
         private_pulse.kill()
         error = window.wait_for("recorder_error", timeout=LOST_WITHIN)
@@ -240,7 +242,7 @@ def test_listen_keeps_what_was_recorded_when_the_server_dies(
 ) -> None:
     emulator.configure(transcript="the first words")
     env = env_for(tmp_path, private_pulse, emulator)
-    player = private_pulse.play_into_mic(tone_pcm(20, rate=MIC_RATE))
+    player: subprocess.Popen[bytes] | None = None
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "voicedesk", "listen", "--seconds", "30"], env=env,
@@ -249,6 +251,7 @@ def test_listen_keeps_what_was_recorded_when_the_server_dies(
         )  # fmt: skip
         try:
             wait_until_recording(private_pulse, proc.pid)
+            player = private_pulse.play_into_mic(tone_pcm(60, rate=MIC_RATE))
             a_second_of_audio(private_pulse)
             private_pulse.kill()
             out, err = proc.communicate(timeout=LOST_WITHIN + 20)
@@ -257,8 +260,9 @@ def test_listen_keeps_what_was_recorded_when_the_server_dies(
                 proc.kill()
                 proc.wait(5)
     finally:
-        player.kill()
-        player.wait(5)
+        if player is not None:
+            player.kill()
+            player.wait(5)
     assert proc.returncode == 0, err
     assert err.splitlines() == [f"voicedesk: {MIC_LOST_MESSAGE}"], err
     assert out == "the first words\n"
