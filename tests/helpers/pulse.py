@@ -16,6 +16,7 @@ sink for the whole session to keep them warm.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -122,6 +123,9 @@ class PulseServer:
         return {**os.environ, **self.env}
 
     def start(self) -> None:
+        """Start the server (again, after `kill`: at the same socket path, with fresh sinks)."""
+        self._warmers = []
+
         def sink(name: str, rate: int) -> str:
             return (
                 f"module-null-sink sink_name={name} rate={rate} channels=1 format=s16le "
@@ -179,6 +183,23 @@ class PulseServer:
             if intact == 2:
                 return
         raise RuntimeError(f"the test PulseAudio server never played cleanly into {sink}")
+
+    def kill(self) -> None:
+        """The sound server dies (SIGKILL, as a crash would): every client loses it at once.
+
+        The socket path stays, so `start()` brings a server back where clients look for it.
+        """
+        for proc in [self._daemon, *self._warmers]:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
+        self._warmers = []
+        with contextlib.suppress(FileNotFoundError):
+            self.socket.unlink()
+
+    @property
+    def running(self) -> bool:
+        return self._daemon is not None and self._daemon.poll() is None
 
     def stop(self) -> None:
         for proc in [*self._warmers, self._daemon]:
@@ -280,3 +301,18 @@ def pulse() -> PulseServer:
     if _server is None:
         pytest.skip("pulseaudio and pulseaudio-utils are not installed")
     return _server
+
+
+@pytest.fixture
+def private_pulse() -> Iterator[PulseServer]:
+    """A sound server of this test's own, to kill and start again (`kill()` / `start()` at the
+    same socket path) without disturbing the session's. Processes reach it through its
+    `env`; this process stays on the session's server."""
+    if shutil.which("pulseaudio") is None or shutil.which("pacat") is None:
+        pytest.skip("pulseaudio and pulseaudio-utils are not installed")
+    server = PulseServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -28,12 +28,13 @@ import numpy as np
 from voicedesk.audio import mic_devices
 from voicedesk.audio.mic_devices import InputDevice, SoundDevice
 from voicedesk.audio.mic_resample import StreamResampler
+from voicedesk.audio.quiet_stderr import quiet_native_stderr
 from voicedesk.audio.trim import speech_bounds
 from voicedesk.errors import (
     STT_CHANNELS,
     STT_SAMPLE_RATE,
     STT_SAMPLE_WIDTH,
-    InputDeviceError,
+    InputDeviceLostError,
     RecordingTooLongError,
     RecordingTooShortError,
 )
@@ -48,6 +49,15 @@ DEFAULT_MAX_SECONDS = 300.0
 DEFAULT_MIN_SECONDS = 0.3
 DEFAULT_PREROLL_SECONDS = 0.25
 SILENCE_DBFS = -96.0  # what 16-bit digital silence measures: the meter's floor
+# An open stream delivers a block every few ms. When the sound server dies, PortAudio's ALSA
+# stream neither ends nor reports anything: the blocks just stop. This long without one means
+# the input is gone (long enough that a busy machine is not taken for a lost microphone).
+STALL_SECONDS = 2.0
+#: Why a take ended on its own (the device was unplugged, or the sound server died).
+MIC_LOST_MESSAGE = (
+    "The microphone stopped (unplugged, or the sound server went away); "
+    "what was heard so far is kept."
+)
 
 _INVALID_SAMPLE_RATE = -9997  # PortAudio's paInvalidSampleRate
 
@@ -100,6 +110,7 @@ class MicCapture:
         #: Callbacks that reported an input overflow (PortAudio dropped audio).
         self.overflows = 0
         self._started_at = 0.0
+        self._last_block_at = 0.0  # monotonic time of the last callback
 
     # -- state ---------------------------------------------------------------------------
 
@@ -142,10 +153,16 @@ class MicCapture:
         return self._first_block.wait(timeout)
 
     def take_failure(self) -> BaseException | None:
-        """An error the stream hit on its own (device unplugged mid-recording), once."""
+        """An error the stream hit on its own (device unplugged mid-recording, or the sound
+        server gone so that no audio has arrived for `STALL_SECONDS`), once."""
         with self._lock:
+            if self._failure is None and self._recording and self._stalled():
+                self._failure = InputDeviceLostError(MIC_LOST_MESSAGE)
             failure, self._failure = self._failure, None
         return failure
+
+    def _stalled(self) -> bool:
+        return self._stream is not None and time.monotonic() - self._last_block_at > STALL_SECONDS
 
     def level_dbfs(self) -> float:
         """RMS level of what arrived since the last call, in dBFS (a meter reads it ~30/s)."""
@@ -190,6 +207,9 @@ class MicCapture:
             self._listener = listener
             if listener is not None and self._buffer:
                 self._tell(bytes(self._buffer))
+            stale = self._stalled()
+        if stale:
+            self._close()  # a warm stream whose server went away: open a fresh one
         if self._stream is None:
             try:
                 self._open()
@@ -242,6 +262,12 @@ class MicCapture:
     def _open(self) -> None:
         sd = self._backend()
         device = mic_devices.choose_input(self.device, sd)
+        with quiet_native_stderr():  # PortAudio's ALSA layer prints its failures on fd 2
+            self._open_on(sd, device)
+        log.debug("input stream open on %r", device.name)
+
+    def _open_on(self, sd: SoundDevice, device: InputDevice) -> None:
+        self._last_block_at = time.monotonic()
         try:
             stream = self._make_stream(sd, device, STT_SAMPLE_RATE)
             self._resampler = None
@@ -263,7 +289,6 @@ class MicCapture:
         self._stream = stream
         self.opened_device = device
         mic_devices.stream_opened()
-        log.debug("input stream open on %r (latency %s)", device.name, stream.latency)
 
     def _make_stream(self, sd: SoundDevice, device: InputDevice, rate: float) -> Any:
         return sd.RawInputStream(
@@ -282,7 +307,8 @@ class MicCapture:
         if stream is None:
             return
         try:
-            stream.close()  # close() aborts: what is still in flight is not wanted
+            with quiet_native_stderr():  # a stream whose server is gone complains on fd 2
+                stream.close()  # close() aborts: what is still in flight is not wanted
         except Exception as error:  # a vanished device can fail to close; it is gone anyway
             log.debug("closing the input stream: %s", error)
         finally:
@@ -290,6 +316,7 @@ class MicCapture:
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio's thread: no allocation beyond the append, no logging, no blocking calls.
+        self._last_block_at = time.monotonic()
         if status:
             self.overflows += 1  # audio was dropped before it reached us (a starved thread)
         samples = np.frombuffer(indata, dtype="<i2")
@@ -337,7 +364,7 @@ class MicCapture:
         if self._stream is not None:
             with self._lock:
                 if self._recording and self._failure is None:
-                    self._failure = InputDeviceError("The microphone stopped (was it unplugged?).")
+                    self._failure = InputDeviceLostError(MIC_LOST_MESSAGE)
 
 
 def _code(error: Exception) -> int | None:

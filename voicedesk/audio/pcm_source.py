@@ -54,6 +54,12 @@ class PcmSource(QIODevice):
         self._waiting = False
         self._done = False
 
+    @property
+    def handed(self) -> int:
+        """Bytes the sink has pulled so far, silence included: it stops growing only when the
+        sink itself stopped (its sound server or device went away)."""
+        return self._handed
+
     def isSequential(self) -> bool:
         return True
 

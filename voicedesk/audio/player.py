@@ -17,12 +17,14 @@ from __future__ import annotations
 import sys
 import threading
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.pulse_guard import PulseGuard
 from voicedesk.audio.ring_buffer import RingBuffer
 from voicedesk.audio.sink_host import SinkHost, device_by_id, format_for_device
 from voicedesk.errors import NoOutputDeviceError
+from voicedesk.workers.threads import WorkerThread
 
 # Decoded audio the worker may get ahead of playback before `write` waits: long enough that
 # a whole sentence-piece downloads (and its API slot frees) while the previous one plays.
@@ -42,6 +44,8 @@ class Player(QObject):
     # Requests to the audio thread (queued: the host lives there).
     _open = Signal(int, object, object, float)  # token, RingBuffer, PcmFormat, volume
     _stop = Signal()
+    _lose = Signal()
+    _resume = Signal()
     _volume = Signal(float)
     _device = Signal(bytes)
 
@@ -55,21 +59,25 @@ class Player(QObject):
         self._ring: RingBuffer | None = None
         self._format = PcmFormat(44_100)
         self._opened = False
-        self._thread = QThread()
-        self._thread.setObjectName("voicedesk-audio")
-        self._host = SinkHost(device_id)
-        self._host.moveToThread(self._thread)
+        host = SinkHost(device_id)
+        self._thread = WorkerThread(host, "voicedesk-audio")
         queued = Qt.ConnectionType.QueuedConnection
-        self._open.connect(self._host.open, queued)
-        self._stop.connect(self._host.stop, queued)
-        self._volume.connect(self._host.set_volume, queued)
-        self._device.connect(self._host.set_device, queued)
-        self._host.started.connect(self.started)
-        self._host.finished.connect(self.finished)
-        self._host.waiting.connect(self.waiting)
-        self._host.error.connect(self.error)
-        self._thread.finished.connect(self._host.deleteLater)
+        self._open.connect(host.open, queued)
+        self._stop.connect(host.stop, queued)
+        self._lose.connect(host.lose, queued)
+        self._resume.connect(host.resume, queued)
+        self._volume.connect(host.set_volume, queued)
+        self._device.connect(host.set_device, queued)
+        host.started.connect(self.started)
+        host.finished.connect(self.finished)
+        host.waiting.connect(self.waiting)
+        host.error.connect(self.error)
         self._thread.start()
+        # Here, on the GUI thread, before any sink exists (see pulse_guard for why).
+        guard = PulseGuard.install()
+        if guard is not None:
+            guard.lost.connect(self._lose)
+            guard.back.connect(self._resume)
 
     # --- any thread -------------------------------------------------------------------------
 
@@ -167,8 +175,7 @@ class Player(QObject):
         """Silence and join the audio thread (call from closeEvent; idempotent)."""
         if self._thread.isRunning():
             self.stop()
-            self._thread.quit()
-            self._thread.wait()
+            self._thread.stop()
 
     def _open_once(self, token: int) -> None:
         with self._lock:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QIODevice, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QIODevice, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices
 
 from voicedesk.audio.pcm import PcmFormat
 from voicedesk.audio.pcm_source import PcmSource
+from voicedesk.audio.pulse_guard import PulseGuard
 from voicedesk.audio.ring_buffer import RingBuffer
-from voicedesk.errors import NoOutputDeviceError
+from voicedesk.errors import AudioOutputLostError, NoOutputDeviceError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,13 @@ log = logging.getLogger(__name__)
 SINK_BUFFER_SECONDS = 0.0232
 _SINK_BUFFER_MIN = 2048
 _FAILED = (QAudio.Error.OpenError, QAudio.Error.IOError, QAudio.Error.FatalError)
+# A sink that pulls nothing for this long has lost its output: a running sink pulls every
+# few ms (silence included, see PcmSource), and when the sound server dies Qt's sink neither
+# pulls nor reports an error. A backstop: the PulseGuard reports a dead server sooner. Counted
+# in watchdog ticks on the audio thread, so a starved thread is not taken for a lost device,
+# and long enough for a sound server that is slow to ask for data on a loaded machine.
+STALL_MS = 1800
+_WATCH_INTERVAL_MS = 200
 
 
 def device_by_id(device_id: bytes) -> QAudioDevice:
@@ -71,6 +79,9 @@ class SinkHost(QObject):
         self._format: PcmFormat | None = None
         self._token = 0
         self._volume = 1.0
+        self._watch: QTimer | None = None
+        self._last_handed = -1
+        self._stalled_ms = 0
 
     @Slot(int, object, object, float)
     def open(self, token: int, ring: RingBuffer, fmt: PcmFormat, volume: float) -> None:
@@ -92,6 +103,18 @@ class SinkHost(QObject):
     @Slot()
     def stop(self) -> None:
         self._close()
+
+    @Slot()
+    def resume(self) -> None:
+        """The sound server is usable again: start a stream that was waiting for it."""
+        if self._sink is None and self._source is not None:
+            self._start_sink()
+
+    @Slot()
+    def lose(self) -> None:
+        """The sound server went away: end the stream now, with the error that says so."""
+        if self._sink is not None or self._source is not None:
+            self._fail(AudioOutputLostError().message)
 
     @Slot(float)
     def set_volume(self, volume: float) -> None:
@@ -122,6 +145,13 @@ class SinkHost(QObject):
 
     def _start_sink(self) -> None:
         assert self._source is not None and self._format is not None
+        guard = PulseGuard.current()
+        if guard is not None and not guard.ready():
+            if guard.reviving():
+                return  # the server is back and Qt is reconnecting: `resume` starts it
+            # Qt would abort the process here (see pulse_guard): say so instead.
+            self._fail(AudioOutputLostError().message)
+            return
         device = device_by_id(self._device_id)
         if device.isNull():
             self._fail(NoOutputDeviceError().message)
@@ -137,6 +167,34 @@ class SinkHost(QObject):
         sink.stateChanged.connect(self._state_changed)
         self._sink = sink
         sink.start(self._source)
+        if sink.error() in _FAILED:
+            self._fail(AudioOutputLostError().message)
+            return
+        self._watch_start()
+
+    def _watch_start(self) -> None:
+        if self._watch is None:
+            # Created here, on the audio thread, so it ticks here.
+            self._watch = QTimer(self)
+            self._watch.setInterval(_WATCH_INTERVAL_MS)
+            self._watch.timeout.connect(self._check_pulling)
+        self._last_handed, self._stalled_ms = -1, 0
+        self._watch.start()
+
+    @Slot()
+    def _check_pulling(self) -> None:
+        if self._sink is None or self._source is None:
+            if self._watch is not None:
+                self._watch.stop()
+            return
+        handed = self._source.handed
+        if handed != self._last_handed:
+            self._last_handed, self._stalled_ms = handed, 0
+            return
+        self._stalled_ms += _WATCH_INTERVAL_MS
+        if self._stalled_ms >= STALL_MS:
+            log.warning("the audio sink stopped pulling data; the output is gone")
+            self._fail(AudioOutputLostError().message)
 
     @Slot(float)
     def _first_sample(self, when: float) -> None:
@@ -162,7 +220,7 @@ class SinkHost(QObject):
     @Slot(QAudio.State)
     def _state_changed(self, state: QAudio.State) -> None:
         if self._sink is not None and self._sink.error() in _FAILED:
-            self._fail("The audio output failed (it may have been unplugged or taken over).")
+            self._fail(AudioOutputLostError().message)
 
     def _fail(self, message: str) -> None:
         token = self._token
@@ -170,6 +228,8 @@ class SinkHost(QObject):
         self.error.emit(token, message)
 
     def _close(self) -> None:
+        if self._watch is not None:
+            self._watch.stop()
         sink, self._sink = self._sink, None
         source, self._source = self._source, None
         if sink is not None:

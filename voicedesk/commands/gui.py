@@ -7,12 +7,18 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
+from voicedesk.audio import qt_messages
+from voicedesk.audio.quiet_stderr import filter_native_stderr
 from voicedesk.config import APP_NAME, load_settings
 from voicedesk.engines.factory import create_engine
 from voicedesk.errors import VoiceDeskError
 
 
 def run(args: argparse.Namespace) -> int:
+    # Library noise off the terminal: PortAudio's from its own threads (a microphone that goes
+    # away), Qt Multimedia's PulseAudio bookkeeping.
+    filter_native_stderr()
+    qt_messages.install()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setApplicationName(APP_NAME)
     QApplication.setOrganizationName(APP_NAME)
@@ -25,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from voicedesk.ui.icons import app_icon
     from voicedesk.ui.main_window import MainWindow
     from voicedesk.workers.speaker import Speaker
+    from voicedesk.workers.threads import shutdown_pool
     from voicedesk.workers.transcribe import Transcriber
 
     collector = GuiThreadCollector(app)  # before any worker thread starts
@@ -46,5 +53,6 @@ def run(args: argparse.Namespace) -> int:
     window.show()
     code = app.exec()
     window.shutdown()  # idempotent: already done when the window closed
+    shutdown_pool()  # every pooled task has returned (bounded) before Qt tears down
     collector.stop()  # the worker threads are joined: automatic collection is safe again
     return int(code)

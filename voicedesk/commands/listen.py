@@ -23,6 +23,7 @@ import time
 from typing import TextIO
 
 from voicedesk.audio.mic_capture import Listener, MicCapture
+from voicedesk.audio.quiet_stderr import filter_native_stderr
 from voicedesk.cancel import CancelToken
 from voicedesk.commands.common import engine_from_args, fail
 from voicedesk.engines.elevenlabs_realtime import LiveTake
@@ -40,6 +41,7 @@ FIRST_BLOCK_WAIT_SECONDS = 5.0
 
 
 def run(args: argparse.Namespace) -> int:
+    filter_native_stderr()  # PortAudio's complaints when the microphone goes away mid-take
     try:
         engine, settings = engine_from_args(args)
     except VoiceDeskError as error:
@@ -130,7 +132,7 @@ def _record(
         _stop_on_enter(sys.stdin, stop, seconds)
         if seconds is not None:
             _wait_first_block(capture, stop)
-        stop.wait(seconds)
+        _wait(capture, stop, seconds)
         return capture.stop()
     except RecordingTooShortError as error:
         # The GUI's wording speaks of holding a key; here there is none.
@@ -146,6 +148,26 @@ def _wait_first_block(capture: MicCapture, stop: threading.Event) -> None:
     # Short steps: Enter (`stop`) must still end the take at once while the device is slow.
     while not stop.is_set() and time.monotonic() < deadline:
         if capture.wait_first_block(0.02):
+            return
+
+
+# How often the take is checked for a microphone that went away while waiting for its end.
+_CHECK_SECONDS = 0.1
+
+
+def _wait(capture: MicCapture, stop: threading.Event, seconds: float | None) -> None:
+    """Until `stop`, `seconds`, or the microphone going away (what came so far is kept, and
+    a note says why the take ended early)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return
+        if stop.wait(_CHECK_SECONDS if left is None else min(_CHECK_SECONDS, left)):
+            return
+        if failure := capture.take_failure():
+            message = failure.message if isinstance(failure, VoiceDeskError) else str(failure)
+            print(f"voicedesk: {message}", file=sys.stderr, flush=True)
             return
 
 

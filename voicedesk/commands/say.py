@@ -13,6 +13,7 @@ import sys
 from PySide6.QtCore import QCoreApplication, QObject, Slot
 from PySide6.QtMultimedia import QMediaDevices
 
+from voicedesk.audio import qt_messages
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.commands.common import engine_from_args, fail
 from voicedesk.errors import (
@@ -23,6 +24,7 @@ from voicedesk.errors import (
 )
 from voicedesk.text import MAX_TEXT_CHARS, check_length
 from voicedesk.workers.speaker import Speaker
+from voicedesk.workers.threads import shutdown_pool
 
 
 def read_text(args: argparse.Namespace) -> str:
@@ -82,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if not text.strip():
         return fail(EmptyTextError())
     app = QCoreApplication.instance() or QCoreApplication([])
+    qt_messages.install()  # Qt Multimedia's PulseAudio bookkeeping is not for the user
     if QMediaDevices.defaultAudioOutput().isNull():
         return fail(NoOutputDeviceError())
     try:
@@ -99,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         app.exec()
     finally:
         speaker.shutdown()
+        shutdown_pool()
         engine.close()
     if args.stats and outcome.marks is not None:
         print(outcome.marks.to_json(), file=sys.stderr)

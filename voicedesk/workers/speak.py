@@ -1,11 +1,13 @@
-"""Speaking: engine → decoder → player, on a worker thread; `Speaker` is the GUI's handle.
+"""Speaking: engine → decoder → player, on a pool thread; `Speaker` is the GUI's handle.
 
-One `SpeakWorker` per utterance, moved to its own QThread with the canonical wiring
-(started→run, done→quit, done→deleteLater, thread finished→deleteLater). The worker downloads
-and decodes as fast as the network allows (faster than real time), filling the Player's ring
-buffer; the Player's audio thread plays it. Cancellation is a `CancelToken`: setting it shuts
-the HTTP response down at once (the engine registers that), which ends the worker's loop and
-frees the API slot, while `Player.stop()` silences the sink.
+One `SpeakWorker` per utterance, run once as a task on the shared thread pool
+(`workers.threads`). It is plain Python, not a QObject: it reports through `SpeakReports`,
+a QObject that the Speaker owns on the GUI thread, whose signals (emitted here, on the pool
+thread) reach the Speaker queued. The worker downloads and decodes as fast as the network
+allows (faster than real time), filling the Player's ring buffer; the Player's audio thread
+plays it. Cancellation is a `CancelToken`: setting it shuts the HTTP response down at once
+(the engine registers that), which ends the worker's loop and frees the API slot, while
+`Player.stop()` silences the sink.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from voicedesk.audio.decoder import Decoder, make_decoder
 from voicedesk.audio.latency import LatencyMarks
@@ -38,8 +40,9 @@ class Utterance:
     voice_id: str | None = None
 
 
-class SpeakWorker(QObject):
-    """Streams one utterance into the player. Lives on its own QThread for one `run`."""
+class SpeakReports(QObject):
+    """What a SpeakWorker says, as signals: made (and living) on the GUI thread, emitted from
+    the pool thread, so connections to GUI-thread slots are queued."""
 
     opened = Signal(int, int)  # uid, the player stream token (before any audio is written)
     first_byte = Signal(int, float)  # uid, monotonic time
@@ -47,7 +50,10 @@ class SpeakWorker(QObject):
     queued_all = Signal(int, int)  # uid, bytes of PCM queued in all (the stream has ended)
     streamed = Signal(int, object)  # uid, LatencyMarks: everything was decoded and queued
     failed = Signal(int, str, bool)  # uid, message, whether some audio was queued before
-    done = Signal()
+
+
+class SpeakWorker:
+    """Streams one utterance into the player: `run()` once, on a pool thread."""
 
     def __init__(
         self,
@@ -55,8 +61,9 @@ class SpeakWorker(QObject):
         engine: SpeechEngine,
         player: Player,
         cancel: CancelToken,
+        reports: SpeakReports,
     ) -> None:
-        super().__init__()
+        self._reports = reports
         self._utterance = utterance
         self._engine = engine
         self._player = player
@@ -68,24 +75,24 @@ class SpeakWorker(QObject):
         self._decoder: Decoder | None = None
         self._trimmer: LeadingSilenceTrimmer | None = None
 
-    @Slot()
     def run(self) -> None:
         uid = self._utterance.uid
+        reports = self._reports
         try:
-            self.streamed.emit(uid, self._stream())
+            reports.streamed.emit(uid, self._stream())
         except Cancelled:
             pass
         except VoiceDeskError as error:
-            self.failed.emit(uid, error.message, self._written > 0)
+            reports.failed.emit(uid, error.message, self._written > 0)
         except Exception as error:  # a bug must not end the thread silently
             log.exception("speaking failed")
-            self.failed.emit(uid, f"Speaking failed ({type(error).__name__}).", self._written > 0)
+            message = f"Speaking failed ({type(error).__name__})."
+            reports.failed.emit(uid, message, self._written > 0)
         finally:
             if self._token and not self._cancel.is_set():
                 # Whatever arrived plays out; the player's `finished` follows.
-                self.queued_all.emit(uid, self._written)
+                reports.queued_all.emit(uid, self._written)
                 self._player.end(self._token)
-            self.done.emit()
 
     def _stream(self) -> LatencyMarks:
         # Here, not on the GUI thread: the first look at the audio devices can take ~20 ms.
@@ -95,7 +102,7 @@ class SpeakWorker(QObject):
         self._token = self._player.begin(fmt, self._cancel)
         if not self._token:
             raise Cancelled()  # stopped before it began
-        self.opened.emit(self._utterance.uid, self._token)
+        self._reports.opened.emit(self._utterance.uid, self._token)
         self._decoder = make_decoder(speech, fmt)
         self._trimmer = LeadingSilenceTrimmer(fmt)
         marks = LatencyMarks(request_sent=time.monotonic())
@@ -127,7 +134,7 @@ class SpeakWorker(QObject):
                 if marks.first_byte is None:
                     now = time.monotonic()
                     marks = marks.with_marks(first_byte=now, **_split(network.freeze()))
-                    self.first_byte.emit(self._utterance.uid, now)
+                    self._reports.first_byte.emit(self._utterance.uid, now)
                 if self._write(self._decoder.feed(chunk)) and marks.first_pcm is None:
                     marks = marks.with_marks(first_pcm=time.monotonic())
         except VoiceDeskError as error:
@@ -149,7 +156,9 @@ class SpeakWorker(QObject):
             # and start the next on a fresh decoder so its first PCM byte marks its start.
             self._write(self._decoder.flush())
             self._decoder = make_decoder(self._engine.speech_format, self._format)
-        self.piece_queued.emit(self._utterance.uid, PieceStart(index, count, self._written))
+        self._reports.piece_queued.emit(
+            self._utterance.uid, PieceStart(index, count, self._written)
+        )
 
     def _write(self, pcm: bytes) -> bool:
         assert self._trimmer is not None

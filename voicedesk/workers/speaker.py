@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from voicedesk.audio.latency import LatencyMarks
 from voicedesk.audio.player import Player
@@ -25,7 +25,8 @@ from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.errors import EmptyTextError
 from voicedesk.workers.pieces import PieceStart, PieceTimeline, PlayPosition
-from voicedesk.workers.speak import SpeakWorker, Utterance
+from voicedesk.workers.speak import SpeakReports, SpeakWorker, Utterance
+from voicedesk.workers.threads import TaskGroup
 
 # What `progress` reports.
 REQUESTING = "requesting"  # asked the engine, nothing heard yet
@@ -73,10 +74,15 @@ class Speaker(QObject):
         self._clock = QTimer(self)
         self._clock.setInterval(POSITION_INTERVAL_MS)
         self._clock.timeout.connect(self._tick)
-        # Threads and their workers, owned here (by Python): dropped once the thread has
-        # finished, outside any of their signals. Not deleteLater(): a Python-owned QObject
-        # deleted from C++ is then deleted again by Python, which crashes.
-        self._threads: dict[QThread, SpeakWorker] = {}
+        # Utterances run as one-shot tasks on the shared pool; they report through this
+        # GUI-thread object (queued), and nothing Qt is made or deleted per utterance.
+        self._tasks = TaskGroup("speaker")
+        self._reports = SpeakReports(self)
+        self._reports.opened.connect(self._opened)
+        self._reports.piece_queued.connect(self._piece_queued)
+        self._reports.queued_all.connect(self._queued_all)
+        self._reports.streamed.connect(self._streamed)
+        self._reports.failed.connect(self._failed)
 
     # --- the GUI's API ----------------------------------------------------------------------
 
@@ -113,12 +119,11 @@ class Speaker(QObject):
     def player(self) -> Player:
         return self._player
 
-    def shutdown(self) -> None:
-        """Cancel everything and join every thread (for closeEvent). Never terminates."""
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel everything and wait for the worker (bounded; for closeEvent). Never
+        terminates a thread."""
         self.stop()
-        for thread in list(self._threads):
-            thread.quit()
-            thread.wait()
+        self._tasks.wait(timeout_ms)
         self._player.shutdown()
 
     # --- internals --------------------------------------------------------------------------
@@ -145,21 +150,9 @@ class Speaker(QObject):
         self._heard = None
         self._token = 0  # until the worker has opened its player stream
         self._cancel = CancelToken()
-        worker = SpeakWorker(utterance, self._engine, self._player, self._cancel)
-        thread = QThread()
-        thread.setObjectName(f"voicedesk-speak-{utterance.uid}")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.opened.connect(self._opened)
-        worker.piece_queued.connect(self._piece_queued)
-        worker.queued_all.connect(self._queued_all)
-        worker.streamed.connect(self._streamed)
-        worker.failed.connect(self._failed)
-        worker.done.connect(thread.quit)
-        thread.finished.connect(self._thread_finished, Qt.ConnectionType.QueuedConnection)
-        self._threads[thread] = worker
+        worker = SpeakWorker(utterance, self._engine, self._player, self._cancel, self._reports)
         self.progress.emit(utterance.uid, REQUESTING)
-        thread.start()
+        self._tasks.start(worker.run, priority=1)  # ahead of background jobs queued for a thread
 
     def _end_current(self) -> None:
         self._clock.stop()
@@ -180,12 +173,6 @@ class Speaker(QObject):
 
     def _is_current(self, uid: int) -> bool:
         return self._current is not None and self._current.uid == uid
-
-    @Slot()
-    def _thread_finished(self) -> None:
-        # Queued, so no signal of the thread is being emitted while it is dropped here.
-        for thread in [t for t in self._threads if t.isFinished()]:
-            del self._threads[thread]
 
     @Slot(int, int)
     def _opened(self, uid: int, token: int) -> None:

@@ -1,8 +1,8 @@
 """Speech-to-text off the GUI thread, with the last recording kept for a one-action retry.
 
-`TranscribeWorker` lives on one long-lived `QThread` (no thread start-up between key release
-and request); `Transcriber` is what the window talks to. The engine holds its API slot itself
-(`voicedesk.limits.api_slot`), so STT shares the process-wide limit with speech.
+`TranscribeWorker` lives on one long-lived `WorkerThread` (no thread start-up between key
+release and request); `Transcriber` is what the window talks to. The engine holds its API
+slot itself (`voicedesk.limits.api_slot`), so STT shares the process-wide limit with speech.
 
 Nothing is lost on failure: the recording stays in `Transcriber` until the next one replaces
 it, and `retry_last()` sends it again.
@@ -14,12 +14,13 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.elevenlabs_realtime import LiveTake
 from voicedesk.errors import Cancelled, VoiceDeskError
+from voicedesk.workers.threads import WorkerThread
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +96,13 @@ class Transcriber(QObject):
         self._last_failed = False
         self._jobs: dict[int, Job] = {}
         self._counter = 0
-        self._thread = QThread()
-        self._thread.setObjectName("transcribe")
-        self._worker = TranscribeWorker(engine)
-        self._worker.moveToThread(self._thread)
-        self._submit.connect(self._worker.run)
-        self._worker.transcribed.connect(self._on_transcribed)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.finished.connect(self._on_finished)
-        self._thread.finished.connect(self._worker.deleteLater)
+        worker = TranscribeWorker(engine)
+        self._thread = WorkerThread(worker, "transcribe")
+        self._submit.connect(worker.run)
+        worker.transcribed.connect(self._on_transcribed)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
         self._thread.start()
-        # A QThread destroyed while running aborts the process: if the owner forgets
-        # `shutdown()`, stop the thread as the application quits anyway.
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -128,7 +121,9 @@ class Transcriber(QObject):
 
     def set_engine(self, engine: SpeechEngine) -> None:
         """Use another engine from the next job on (settings changed)."""
-        self._worker.set_engine(engine)
+        worker = self._thread.worker
+        if isinstance(worker, TranscribeWorker):
+            worker.set_engine(engine)
 
     # -- actions -------------------------------------------------------------------------
 
@@ -167,11 +162,7 @@ class Transcriber(QObject):
         if self._thread.isFinished():
             return True
         self.cancel()
-        self._thread.quit()
-        ended = self._thread.wait(timeout_ms)
-        if not ended:
-            log.warning("the transcription thread did not end within %d ms", timeout_ms)
-        return bool(ended)
+        return self._thread.stop(timeout_ms)
 
     # -- worker results (queued to this object's thread) ---------------------------------
 
