@@ -5,7 +5,8 @@ is read or closed. A request is retried (at most `RETRY.attempts` in all, `RETRY
 only on 429, timeouts and connection errors, and only before its first audio byte: once audio
 has reached the caller, a failure ends the utterance with `StreamInterruptedError`.
 The SDK's own retries are off (`max_retries=0`): they multiply ours, and on speech-to-text
-they resend the upload without its form fields (see ../shared/elevenlabs/README.md).
+they resend the upload without its form fields (the SDK's HTTP client rebuilds the request
+from `files` only on retry, so `model_id` and the rest are lost).
 """
 
 from __future__ import annotations

@@ -666,7 +666,8 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         # The microphone opens ahead while the window is active, so the first word after the
-        # key isn't cut off (USERS.md #3); it closes again when the user goes elsewhere.
+        # key isn't cut off (a mic opened on key press loses ~0.5 s: cjpais/Handy#1283); it
+        # closes again when the user goes elsewhere.
         if event.type() == QEvent.Type.ActivationChange and not self._shut_down:
             self.warmer.set_active(self.isActiveWindow())
             if self.isActiveWindow() and hasattr(self.recorder, "warm"):

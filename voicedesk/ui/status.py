@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 from voicedesk.engines.base import Quota
 from voicedesk.ui.elided_label import elide_words
 
-# Below this share of the period's characters left, say "credits low" (USERS.md #8).
+# Below this share of the period's characters left, say "credits low": running out
+# silently is a common complaint (elevenlabs/elevenlabs-python#69).
 LOW_FRACTION = 0.05
 LOW_CHARACTERS = 1_000
 
