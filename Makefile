@@ -45,6 +45,7 @@ test: test-deps venv
 lint: venv
 	$(BIN)/ruff check voicedesk tests bench
 	$(BIN)/ruff format --check voicedesk tests bench
+	$(BIN)/mypy
 
 # Speaking (writes docs/benchmarks.md and its chart), then push to talk, the offline engine and
 # cold and warm connections over a slow https link (each appends its section), then the soak

@@ -161,8 +161,8 @@ def environment_api_key() -> tuple[str | None, str]:
     """The key from ELEVENLABS_API_KEY or a `.env`, and which; (None, "") if neither has one."""
     if key := os.environ.get("ELEVENLABS_API_KEY", "").strip():
         return key, "environment"
-    if key := _dotenv_value("ELEVENLABS_API_KEY"):
-        return key, ".env"
+    if from_file := _dotenv_value("ELEVENLABS_API_KEY"):
+        return from_file, ".env"
     return None, ""
 
 

@@ -120,9 +120,10 @@ class StreamDecoder:
                 if self.input_format is None:
                     self.input_format = PcmFormat(frame.sample_rate, len(frame.layout.channels))
                 if self._skip_samples:
-                    frame = self._skip_priming(frame)
-                    if frame is None:
+                    trimmed = self._skip_priming(frame)
+                    if trimmed is None:
                         continue
+                    frame = trimmed
                 out.extend(self._resampler.convert(frame))
         return b"".join(out)
 
@@ -145,7 +146,9 @@ class StreamDecoder:
             return None
         rest = frame.to_ndarray()[:, drop:]
         trimmed = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(rest), format=frame.format.name, layout=frame.layout.name
+            np.ascontiguousarray(rest, dtype=rest.dtype),  # type: ignore[arg-type]
+            format=frame.format.name,
+            layout=frame.layout.name,
         )
         trimmed.sample_rate = frame.sample_rate
         return trimmed

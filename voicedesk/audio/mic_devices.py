@@ -124,7 +124,8 @@ def choose_input(name: str | None, sd: SoundDevice) -> InputDevice:
 def _named(devices: list[InputDevice], name: str) -> InputDevice | None:
     exact = [d for d in devices if d.name == name]
     partial = [d for d in devices if name.lower() in d.name.lower()]
-    return (exact or partial or [None])[0]
+    found = exact or partial
+    return found[0] if found else None
 
 
 # PortAudio error codes (portaudio.h, PaErrorCode) that tell "no such device" from "can't open".

@@ -44,7 +44,10 @@ class PcmSource(QIODevice):
         played_usecs: Callable[[], int],
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
+        if parent is None:
+            super().__init__()
+        else:
+            super().__init__(parent)
         self._ring = ring
         self._format = fmt
         self._played_usecs = played_usecs
@@ -85,7 +88,7 @@ class PcmSource(QIODevice):
         # The ring holds whole frames and the sink asks for whole frames, so this stays aligned.
         return data + bytes(maxlen - len(data))
 
-    def writeData(self, data: bytes) -> int:
+    def writeData(self, data: bytes | bytearray | memoryview, size: int, /) -> int:
         return -1
 
     def _played_all(self) -> bool:

@@ -328,12 +328,7 @@ class ElevenLabsEngine(SpeechEngine):
         found: list[Voice] = []
         token: str | None = None
         while True:
-            page = self._call(
-                lambda t=token: self._client.voices.search(
-                    page_size=VOICES_PAGE_SIZE, next_page_token=t, request_options=self._options()
-                ),
-                None,
-            )
+            page = self._call(functools.partial(self._voices_page, token), None)
             for v in expect(getattr(page, "voices", None), list, "voice list"):
                 voice_id = expect(getattr(v, "voice_id", None), str, "voice list")
                 found.append(
@@ -347,6 +342,11 @@ class ElevenLabsEngine(SpeechEngine):
             token = getattr(page, "next_page_token", None)
             if not getattr(page, "has_more", False) or not isinstance(token, str) or not token:
                 return found
+
+    def _voices_page(self, token: str | None) -> Any:
+        return self._client.voices.search(
+            page_size=VOICES_PAGE_SIZE, next_page_token=token, request_options=self._options()
+        )
 
     def quota(self) -> Quota | None:
         sub = self._call(

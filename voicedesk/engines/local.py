@@ -305,7 +305,7 @@ class LocalEngine(SpeechEngine):
                         # would make inside a whole sentence (~300 ms either way): keep it.
                         word_join = at_join and not _ends_clause(run)
                         audio = shape_run(
-                            audio,
+                            audio,  # type: ignore[arg-type]  # an ndarray: no alignments asked for
                             rate,
                             gain=_GAIN,
                             knee=_KNEE,

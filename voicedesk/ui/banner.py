@@ -32,20 +32,22 @@ class Banner(QFrame):
         layout.addWidget(self.close_button)
         self.close_button.clicked.connect(self.dismiss)
         self.action_button.clicked.connect(self._act)
-        self._action: Callable[[], None] | None = None
+        self._action: Callable[[], object] | None = None
         self.kind = ""
         self.setVisible(False)
 
     @property
     def text(self) -> str:
-        return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
+        parent = self.parentWidget()
+        visible = self.isVisibleTo(parent) if parent is not None else self.isVisible()
+        return self.label.text() if visible else ""
 
     def show_message(
         self,
         text: str,
         kind: str = "error",
         action: str = "",
-        on_action: Callable[[], None] | None = None,
+        on_action: Callable[[], object] | None = None,
     ) -> None:
         self.kind = kind
         self.label.setText(text)

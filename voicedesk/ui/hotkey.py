@@ -31,7 +31,8 @@ RELEASE_DEBOUNCE_MS = 30
 
 def qt_key(name: str) -> int:
     sequence = QKeySequence(name)
-    return sequence[0].key().value if sequence.count() else 0
+    # QKeySequence[i] exists at run time (a QKeyCombination); PySide6's stubs lack __getitem__.
+    return sequence[0].key().value if sequence.count() else 0  # type: ignore[index]
 
 
 class PushToTalkKey(QObject):

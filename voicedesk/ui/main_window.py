@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._add(menu, "&Quit", "Ctrl+Q", self.quit)
 
-    def _add(self, menu: QMenu, text: str, keys: str, slot: Callable[[], None]) -> QAction:
+    def _add(self, menu: QMenu, text: str, keys: str, slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
         if keys:
             action.setShortcut(QKeySequence(keys))
@@ -597,7 +597,7 @@ class MainWindow(QMainWindow):
         self,
         message: str,
         action: str = "",
-        on_action: Callable[[], None] | None = None,
+        on_action: Callable[[], object] | None = None,
         kind: str = "error",
     ) -> None:
         self.banner.show_message(message, kind, action, on_action)

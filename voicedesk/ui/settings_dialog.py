@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication, QShowEvent
@@ -60,6 +61,8 @@ _HERE = {
     "or choose another in Settings.": "or choose another below.",
     "or add it in Settings.": "or enter it above.",
 }
+_T = TypeVar("_T")
+
 _TO_SETTINGS = re.compile(r"\s*[^.]*\bin Settings\b[^.]*\.")
 
 
@@ -429,6 +432,8 @@ class SettingsDialog(QDialog):
         its window for a word-wrapped label's height-for-width, so the label would be squeezed
         over the key hint above it."""
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else -1
         needed = max(needed, layout.totalSizeHint().height())
@@ -460,9 +465,12 @@ class SettingsDialog(QDialog):
             return None  # untouched: stays "on when a key is set"
         return checked
 
-    def _kept(self, name: str, edited: object) -> object:
+    def _kept(self, name: str, edited: _T) -> _T:
         """What came from the environment stays as it came; anything else as edited."""
-        return getattr(self._settings, name) if name in self._settings.from_environment else edited
+        if name in self._settings.from_environment:
+            kept: _T = getattr(self._settings, name)
+            return kept
+        return edited
 
     def result_settings(self) -> Settings:
         """The edited settings (the key included, for the window to use and keep in the keyring)."""
