@@ -24,6 +24,7 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from bench.bench_local import LONG_FIRST  # noqa: E402
+from bench.sound import private_sound_server  # noqa: E402
 from tests.helpers.pulse import PulseServer  # noqa: E402
 
 TARGET_MS = 150
@@ -33,13 +34,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    pulse = PulseServer()
-    pulse.start()
-    os.environ.update(pulse.env)  # before Qt looks for a sound server
-    try:
+    with private_sound_server() as pulse:
         return _run(pulse, args.runs)
-    finally:
-        pulse.stop()
 
 
 def _run(pulse: PulseServer, runs: int) -> int:

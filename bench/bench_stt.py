@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.helpers.pulse import PulseServer  # noqa: E402
+from bench.sound import private_sound_server  # noqa: E402
 
 RATE = 16_000
 
@@ -205,16 +205,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
-    server = PulseServer()
-    server.start()
-    os.environ.update(server.env)  # before sounddevice is imported: PortAudio reads it once
-    try:
+    with private_sound_server():
         print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
         bench_key_press(args.runs)
         bench_release(args.runs, args.seconds)
         bench_memory(args.seconds)
-    finally:
-        server.stop()
     return 0
 
 

@@ -39,15 +39,10 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
 
-    from tests.helpers.pulse import PulseServer
+    from bench.sound import private_sound_server
 
-    pulse = PulseServer()  # first: Qt and PortAudio must only ever see it
-    pulse.start()
-    os.environ.update(pulse.env)
-    try:
+    with private_sound_server():
         rows = _run(args.utterances, args.offline)
-    finally:
-        pulse.stop()
     table = _table(rows, args)
     print(table)
     if not args.no_write:

@@ -55,15 +55,10 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from tests.helpers.pulse import PulseServer
+    from bench.sound import private_sound_server
 
-    pulse = PulseServer()
-    pulse.start()
-    os.environ.update(pulse.env)
-    try:
+    with private_sound_server() as pulse:
         return _run(pulse, args.runs)
-    finally:
-        pulse.stop()
 
 
 def _run(pulse, runs: int) -> int:  # type: ignore[no-untyped-def]
