@@ -134,15 +134,15 @@ def test_seconds_count_from_the_first_block_not_from_opening() -> None:
     started = time.monotonic()
     original_start = MicCapture.start
 
-    def start_and_feed(self: MicCapture) -> None:
-        original_start(self)
+    def start_and_feed(self: MicCapture, listener: object = None) -> None:
+        original_start(self, listener)  # type: ignore[arg-type]
         feeder.start()
 
     seconds = 0.3
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(MicCapture, "start", start_and_feed)
-            pcm = listen._record(capture, stop, seconds)
+            pcm = listen._record(capture, stop, seconds, None)
         ended = time.monotonic()
     finally:
         done.set()

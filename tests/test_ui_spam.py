@@ -153,7 +153,8 @@ def _f9(kind: QEvent.Type) -> QKeyEvent:
 
 
 @SHORT
-def test_push_to_talk_spam(window, qtbot, emulator, pulse):
+def test_push_to_talk_spam(make_window, qtbot, emulator, pulse):
+    window = make_window(live_transcript=False)  # counts scribe_v2 requests (live: test_live.py)
     baseline = _settled(window, qtbot)
     _type(qtbot, window)
     box = window.panel.box

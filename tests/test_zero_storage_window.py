@@ -10,7 +10,9 @@ files or the settings directory.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +54,7 @@ def test_a_whole_window_session_writes_nothing_but_settings(
     app = subprocess.Popen(
         [*strace_prefix(trace), sys.executable, "-m", "voicedesk"],
         env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,  # so a failure can end strace and the app it traces together
     )  # fmt: skip
     try:
         desk.find_window("^voicedesk$")
@@ -69,7 +72,9 @@ def test_a_whole_window_session_writes_nothing_but_settings(
         wait_for(lambda: "Source Output #" in pulse.pactl("list", "source-outputs"), 20, "the mic")
         pulse.play_into_mic(speech_with_pauses("testing one two three")).wait(20)
         desk.xdotool("keyup", "F9")
-        assert len(emulator.wait_done("stt", timeout=30).body) > 16_000
+        # Live words are on with a key: the take streams over the realtime WebSocket.
+        live = emulator.wait_done("realtime", timeout=30)
+        assert live.audio is not None and len(live.audio) > 16_000
 
         # Settings: change the speed (Alt+P is its label's mnemonic), Save with Enter.
         desk.xdotool("key", "ctrl+comma")
@@ -83,7 +88,7 @@ def test_a_whole_window_session_writes_nothing_but_settings(
         assert app.wait(30) == 0
     finally:
         if app.poll() is None:
-            app.kill()
+            os.killpg(app.pid, signal.SIGKILL)
         output = app.communicate(timeout=30)[0].decode(errors="replace")
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "window-session-output.txt").write_text(output)
