@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 from tests.helpers.processes import LineProcess
-from tests.helpers.session_bus import private_session_bus
+from tests.helpers.session_bus import fake_portal, private_session_bus
 from voicedesk.hotkeys.ptt_socket import server_name
 from voicedesk.hotkeys.source import HotkeySource
 from voicedesk.ui import hotkey
@@ -37,13 +37,8 @@ def portal(monkeypatch: pytest.MonkeyPatch, runtime_dir: Path) -> Iterator[LineP
     with private_session_bus() as address:
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         monkeypatch.setenv("VOICEDESK_HOTKEY_SOURCE", "portal")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        fake = LineProcess([sys.executable, "-m", "tests.helpers.fake_portal"], env)
-        try:
-            fake.expect("ready")
+        with fake_portal() as fake:
             yield fake
-        finally:
-            fake.close()
 
 
 def hold(portal: LineProcess, window, qtbot, *, repeats: int = 0) -> None:

@@ -7,8 +7,6 @@ application in tests/test_gui_type_into.py.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from tests.helpers.processes import LineProcess
-from tests.helpers.session_bus import private_session_bus
+from tests.helpers.session_bus import fake_portal, private_session_bus
 from voicedesk.insert.inserter import Inserter, backend_for
 
 pytestmark = pytest.mark.timeout(60)
@@ -40,13 +38,8 @@ def bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 @pytest.fixture
 def portal(bus: str) -> Iterator[LineProcess]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    fake = LineProcess([sys.executable, "-m", "tests.helpers.fake_portal"], env)
-    try:
-        fake.expect("ready")
+    with fake_portal() as fake:
         yield fake
-    finally:
-        fake.close()
 
 
 def test_wayland_types_through_remote_desktop(portal, no_wtype, qtbot):

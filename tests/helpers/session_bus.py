@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+from tests.helpers.processes import LineProcess
 
 
 @contextmanager
@@ -35,3 +39,16 @@ def private_session_bus() -> Iterator[str]:
         except subprocess.TimeoutExpired:  # a loaded machine: don't leave it behind
             daemon.kill()
             daemon.wait(15)
+
+
+@contextmanager
+def fake_portal() -> Iterator[LineProcess]:
+    """tests/helpers/fake_portal.py running on the session bus of this process's environment,
+    ready for commands; ended afterwards."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    fake = LineProcess([sys.executable, "-m", "tests.helpers.fake_portal"], env)
+    try:
+        fake.expect("ready")
+        yield fake
+    finally:
+        fake.close()
