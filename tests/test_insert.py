@@ -18,7 +18,6 @@ from tests.helpers.session_bus import fake_portal, private_session_bus
 from voicedesk.insert.inserter import Inserter, backend_for
 
 pytestmark = pytest.mark.timeout(60)
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
