@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtMultimedia import QAudioDevice
 from pytestqt.qtbot import QtBot
 
+from tests.helpers.pitch import dominant_frequency, steady_frequency
 from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, Capture, PulseServer
 from tests.helpers.sounds import tone_pcm
 from voicedesk.audio import player as player_module
@@ -20,11 +21,6 @@ from voicedesk.errors import NoOutputDeviceError
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(30)]
 
 MONO = PcmFormat(OUT_RATE, 1)
-
-
-def dominant_frequency(samples: np.ndarray, rate: int) -> float:
-    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
-    return float(np.argmax(spectrum) * rate / len(samples))
 
 
 @pytest.fixture
@@ -50,7 +46,7 @@ def test_plays_everything_then_finishes_after_the_last_sample_is_heard(
     assert started.args[0] == token and finished.args[0] == token
     heard = capture.sound()
     assert abs(len(heard) / OUT_RATE - 1.0) < 0.05
-    assert abs(dominant_frequency(heard, OUT_RATE) - 440) < 5
+    assert abs(steady_frequency(heard, OUT_RATE) - 440) < 2
     # "finished" means played: nothing of the tone is heard after it (the monitor lags a bit).
     assert heard_until(capture) < done_at + 0.03
 
@@ -116,7 +112,7 @@ def test_other_rates_are_played_at_the_right_pitch(
         qtbot.waitSignal(player.finished, timeout=5000).wait()
         assert capture.wait_for_silence_after_sound(0.05, 5)
     heard = capture.sound()
-    assert abs(dominant_frequency(heard, OUT_RATE) - 1000) < 10
+    assert abs(steady_frequency(heard, OUT_RATE) - 1000) < 4
     assert abs(len(heard) / OUT_RATE - 0.5) < 0.025
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.emulator.audio import AudioSpec
 from tests.helpers.soak import MB, SoakResult, emulator_ports, soak
-from tests.helpers.vitals import Vitals
+from tests.helpers.vitals import wait_settled
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = [
@@ -29,10 +29,7 @@ def _check(result: SoakResult, window, qtbot) -> None:
     assert result.rss_growth < RSS_GROWTH, result.row()
     assert result.worst_own < FROZEN, f"{result.row()}\n{result.stuck_in}"
     # Threads end and descriptors close a moment after the last signal: wait for that, bounded.
-    ports = emulator_ports(window)
-    qtbot.waitUntil(
-        lambda: Vitals.now(ignore_ports=ports).settled_to(result.before), timeout=10_000
-    )
+    wait_settled(qtbot, result.before, emulator_ports(window), timeout_ms=10_000)
 
 
 @pytest.mark.emulator(audio=AudioSpec(seconds_per_char=0.0, min_seconds=0.05))

@@ -17,8 +17,9 @@ from tests.emulator.audio import AudioSpec, encode_mp3, tone
 from tests.emulator.config import TEST_API_KEY
 from tests.emulator.faults import Fault
 from tests.emulator.server import Emulator
+from tests.helpers.pitch import steady_frequency
 from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, Capture, PulseServer
-from tests.test_player import dominant_frequency, heard_until
+from tests.test_player import heard_until
 from voicedesk.audio import player as player_module
 from voicedesk.audio import sink_host
 from voicedesk.audio.decoder import StreamDecoder
@@ -113,7 +114,7 @@ def test_the_whole_utterance_is_heard_at_its_pitch(
     # starve the sink for a moment; a gap is not lost audio, a missing or repeated frame is.
     audible = np.count_nonzero(np.abs(heard) > 2 / 32768) / OUT_RATE
     assert abs(audible - 1.5) < 0.075
-    assert abs(dominant_frequency(heard, OUT_RATE) - 440) < 5
+    assert abs(steady_frequency(heard, OUT_RATE) - 440) < 2
     assert not speaker.is_busy()
 
 
@@ -183,19 +184,6 @@ TEXT = "Hello there, this is voicedesk."  # the emulator speaks 60 ms of tone a 
 TEXT_SECONDS = len(TEXT) * 0.06
 
 
-def steady_frequency(samples: np.ndarray, rate: int) -> float:
-    """The tone's frequency, robust to the gaps a stream that fell behind real time leaves (a
-    gap inside one long FFT window shifted its peak by 8 Hz about one run in four): the median
-    over half-second windows that hold sound throughout."""
-    size = rate // 2 // 4 * 4
-    found = []
-    for start in range(0, len(samples) - size + 1, size):
-        window = samples[start : start + size]
-        if np.sqrt((window.reshape(4, -1) ** 2).mean(axis=1)).min() > 0.01:
-            found.append(dominant_frequency(window, rate))
-    return float(np.median(found)) if found else dominant_frequency(samples, rate)
-
-
 @pytest.mark.parametrize("chunk_size", [1, 4096])
 def test_emulator_speech_is_heard_whole(
     pulse: PulseServer,
@@ -215,7 +203,7 @@ def test_emulator_speech_is_heard_whole(
     heard = capture.sound()
     voice = emulator.settings.voice(eleven.default_voice_id)
     expected = (voice and voice.frequency) or emulator.settings.audio.frequency
-    assert abs(steady_frequency(heard, OUT_RATE) - expected) < 5
+    assert abs(steady_frequency(heard, OUT_RATE) - expected) < 2
 
 
 def test_stop_silences_within_100_ms_and_frees_the_slot(

@@ -16,7 +16,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.emulator.audio import AudioSpec
-from tests.helpers.vitals import Heartbeat, Vitals
+from tests.helpers.vitals import Heartbeat, Vitals, wait_settled
 from voicedesk import limits
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
@@ -66,8 +66,7 @@ def _quiet(window, qtbot) -> None:
 
 def _all_back(window, qtbot, baseline: Vitals) -> None:
     qtbot.waitUntil(lambda: limits.API_SLOTS.available() == 3, timeout=5_000)
-    ports = baseline_ports(window)
-    qtbot.waitUntil(lambda: Vitals.now(ignore_ports=ports).settled_to(baseline), timeout=10_000)
+    wait_settled(qtbot, baseline, baseline_ports(window), timeout_ms=10_000)
 
 
 def _not_frozen(beat: Heartbeat) -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from voicedesk.workers import threads as worker_threads
+
 HEARTBEAT_MS = 20
 # Threads of the test's own servers (the ElevenLabs emulator: one per open connection), not
 # the app's: left out of the counts.
@@ -50,6 +52,16 @@ def _sockets_on(ports: tuple[int, ...]) -> set[str]:
     return inodes
 
 
+def _fd_targets() -> list[str]:
+    targets = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue
+    return sorted(targets)
+
+
 def _fds(ignore_ports: tuple[int, ...]) -> int:
     skip = {f"socket:[{inode}]" for inode in _sockets_on(ignore_ports)} if ignore_ports else set()
     count = 0
@@ -62,12 +74,24 @@ def _fds(ignore_ports: tuple[int, ...]) -> int:
     return count
 
 
+def _task_names() -> list[str]:
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm") as comm:
+                names.append(comm.read().strip())
+        except OSError:
+            continue  # ended meanwhile
+    return names
+
+
 @dataclass(frozen=True)
 class Vitals:
     rss: int
     fds: int
     threads: int  # threading.enumerate(), the test's servers left out
-    tasks: int  # kernel threads: /proc/self/task
+    tasks: int  # kernel threads (/proc/self/task), the shared pool's left out
+    pool_busy: int  # pool threads running a task
 
     @classmethod
     def now(cls, collect: bool = True, ignore_ports: tuple[int, ...] = ()) -> Vitals:
@@ -80,11 +104,15 @@ class Vitals:
             gc.collect()
         ours = [t for t in threading.enumerate() if not any(n in t.name for n in NOT_THE_APP)]
         theirs = threading.active_count() - len(ours)
+        # An idle pool thread lingers for the pool's expiry time (Qt's default: 30 s) after a
+        # burst: not a leak. A pool thread still running a task is one.
+        tasks = [n for n in _task_names() if n != worker_threads.POOL_NAME]
         return cls(
             rss=rss_bytes(),
             fds=_fds(ignore_ports),
             threads=len(ours),
-            tasks=len(os.listdir("/proc/self/task")) - theirs,
+            tasks=len(tasks) - theirs,
+            pool_busy=worker_threads.pool().activeThreadCount(),
         )
 
     def settled_to(self, baseline: Vitals) -> bool:
@@ -93,13 +121,31 @@ class Vitals:
             self.fds <= baseline.fds
             and self.threads <= baseline.threads
             and self.tasks <= baseline.tasks
+            and self.pool_busy <= baseline.pool_busy
         )
 
     def describe(self) -> str:
         return (
             f"RSS {self.rss / 2**20:.1f} MiB, {self.fds} fds, "
-            f"{self.threads} Python threads, {self.tasks} tasks"
+            f"{self.threads} Python threads, {self.tasks} tasks, {self.pool_busy} pool tasks"
         )
+
+
+def wait_settled(qtbot, baseline: Vitals, ignore_ports: tuple[int, ...], timeout_ms: int) -> None:  # type: ignore[no-untyped-def]
+    """Until descriptors and threads are back to `baseline` (they end a moment after the last
+    signal); on timeout, says what is left over and which threads are alive."""
+    try:
+        qtbot.waitUntil(
+            lambda: Vitals.now(ignore_ports=ignore_ports).settled_to(baseline), timeout=timeout_ms
+        )
+    except AssertionError:
+        now = Vitals.now(ignore_ports=ignore_ports)
+        alive = sorted(t.name for t in threading.enumerate())
+        raise AssertionError(
+            f"not settled after {timeout_ms} ms: before {baseline.describe()}; now "
+            f"{now.describe()}; Python threads {alive}; tasks {sorted(_task_names())}; "
+            f"fds {_fd_targets()}"
+        ) from None
 
 
 def _runqueue_wait() -> float:

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # Enough for one utterance, several background jobs and some waiting on API slots at once.
 POOL_THREADS = 12
+# The pool's threads carry this name (Qt names them after the pool; the kernel shows its first
+# 15 bytes).
+POOL_NAME = "voicedesk-pool"
 STOP_TIMEOUT_MS = 5000
 
 _pool: QThreadPool | None = None
@@ -46,7 +49,7 @@ def pool() -> QThreadPool:
     with _pool_lock:
         if _pool is None:
             _pool = QThreadPool(QCoreApplication.instance())
-            _pool.setObjectName("voicedesk-pool")
+            _pool.setObjectName(POOL_NAME)
             _pool.setMaxThreadCount(POOL_THREADS)
         return _pool
 
