@@ -122,7 +122,7 @@ def bench(runs: int, takes: list[float], delay: float, rate: float) -> None:
 
     from tests.emulator.config import TEST_API_KEY
     from tests.emulator.server import Emulator
-    from voicedesk.audio.mic_capture import MicCapture
+    from voicedesk.audio.capture.mic_capture import MicCapture
     from voicedesk.engines.elevenlabs import ElevenLabsEngine
     from voicedesk.workers.transcribe import Transcriber
 

@@ -87,7 +87,7 @@ def speech(seconds: float) -> bytes:
 
 
 def bench_key_press(runs: int) -> None:
-    from voicedesk.audio.mic_capture import MicCapture
+    from voicedesk.audio.capture.mic_capture import MicCapture
 
     waiter = threading.Event()  # never set: bounded waits for the first block
 
@@ -131,7 +131,7 @@ def bench_release(runs: int, seconds: float) -> None:
 
     from tests.emulator.config import TEST_API_KEY
     from tests.emulator.server import Emulator
-    from voicedesk.audio.recorder import Recorder
+    from voicedesk.audio.capture.recorder import Recorder
     from voicedesk.engines.elevenlabs import ElevenLabsEngine
     from voicedesk.workers.transcribe import Transcriber
 
@@ -173,7 +173,7 @@ def bench_release(runs: int, seconds: float) -> None:
 
 
 def bench_memory(seconds: float) -> None:
-    from voicedesk.audio.mic_capture import MicCapture
+    from voicedesk.audio.capture.mic_capture import MicCapture
 
     pcm_in = speech(seconds)
     tracemalloc.start()

@@ -22,9 +22,9 @@ from tests.emulator.audio import encode_mp3, tone
 from tests.emulator.config import TEST_API_KEY
 from tests.emulator.server import Emulator
 from tests.helpers.pulse import PulseServer
-from voicedesk.audio.decoder import StreamDecoder
-from voicedesk.audio.pcm import PcmFormat
-from voicedesk.audio.player import Player
+from voicedesk.audio.playback.decoder import StreamDecoder
+from voicedesk.audio.playback.pcm import PcmFormat
+from voicedesk.audio.playback.player import Player
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.workers.speaker import Speaker
 

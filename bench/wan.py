@@ -86,8 +86,8 @@ def _measure(pulse, rtt: float, runs: int) -> list[Way]:  # type: ignore[no-unty
     from tests.emulator.server import Emulator
     from tests.helpers.delay_proxy import DelayProxy
     from tests.helpers.tls import throwaway_tls
-    from voicedesk.audio.latency import LatencyMarks
     from voicedesk.engines.elevenlabs import ElevenLabsEngine
+    from voicedesk.workers.latency import LatencyMarks
     from voicedesk.workers.speaker import Speaker
 
     tls = throwaway_tls()

@@ -17,7 +17,7 @@ from tests.emulator.server import Emulator
 from tests.helpers.cli import cli_env, run_cli
 from tests.helpers.pulse import PulseServer
 from tests.test_recorder import FakeSoundDevice
-from voicedesk.audio.mic_capture import DEFAULT_MAX_SECONDS, MicCapture
+from voicedesk.audio.capture.mic_capture import DEFAULT_MAX_SECONDS, MicCapture
 from voicedesk.cli import MAX_LISTEN_SECONDS
 from voicedesk.commands import listen
 from voicedesk.errors import NothingHeardError

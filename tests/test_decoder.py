@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tests.emulator.audio import encode_mp3, tone
-from voicedesk.audio.decoder import PcmPassthrough, StreamDecoder, make_decoder
-from voicedesk.audio.id3 import Id3Stripper
-from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.playback.decoder import PcmPassthrough, StreamDecoder, make_decoder
+from voicedesk.audio.playback.id3 import Id3Stripper
+from voicedesk.audio.playback.pcm import PcmFormat
 from voicedesk.engines.base import SpeechFormat
 
 pytestmark = pytest.mark.timeout(60)

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 from tests.helpers.pitch import dominant_frequency, steady_frequency
 from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, Capture, PulseServer
 from tests.helpers.sounds import tone_pcm
-from voicedesk.audio import player as player_module
-from voicedesk.audio.pcm import PcmFormat
-from voicedesk.audio.player import Player
+from voicedesk.audio.playback import player as player_module
+from voicedesk.audio.playback.pcm import PcmFormat
+from voicedesk.audio.playback.player import Player
 from voicedesk.errors import NoOutputDeviceError
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(30)]

@@ -14,7 +14,7 @@ def test_c_level_writes_to_fd_2_are_silenced_and_python_errors_still_show(
 ) -> None:
     script = (
         "import os, sys\n"
-        "from voicedesk.audio.quiet_stderr import quiet_native_stderr\n"
+        "from voicedesk.audio.capture.quiet_stderr import quiet_native_stderr\n"
         "with quiet_native_stderr():\n"
         "    os.write(2, b'ALSA lib pcm.c: Unknown PCM\\n')\n"
         "print('after', file=sys.stderr)\n"

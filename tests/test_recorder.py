@@ -18,9 +18,9 @@ import pytest
 
 from tests.helpers.pulse import MIC_SINK, PulseServer
 from tests.helpers.sounds import speech_pcm
-from voicedesk.audio import mic_devices
-from voicedesk.audio.mic_capture import BYTES_PER_SECOND, MicCapture
-from voicedesk.audio.recorder import Recorder
+from voicedesk.audio.capture import mic_devices
+from voicedesk.audio.capture.mic_capture import BYTES_PER_SECOND, MicCapture
+from voicedesk.audio.capture.recorder import Recorder
 from voicedesk.errors import InputDeviceError, NoInputDeviceError, RecordingTooShortError
 
 RATE = 16_000

@@ -26,7 +26,7 @@ from tests.emulator.server import Emulator
 from tests.helpers.cli import REPO, cli_env
 from tests.helpers.pulse import MIC_RATE, PulseServer
 from tests.helpers.sounds import tone_pcm
-from voicedesk.audio.mic_capture import MIC_LOST_MESSAGE
+from voicedesk.audio.capture.mic_capture import MIC_LOST_MESSAGE
 from voicedesk.errors import AudioOutputLostError
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(300)]

@@ -20,11 +20,10 @@ from tests.emulator.server import Emulator
 from tests.helpers.pitch import steady_frequency
 from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, Capture, PulseServer
 from tests.test_player import heard_until
-from voicedesk.audio import player as player_module
-from voicedesk.audio import sink_host
-from voicedesk.audio.decoder import StreamDecoder
-from voicedesk.audio.latency import LatencyMarks
-from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.playback import player as player_module
+from voicedesk.audio.playback import sink_host
+from voicedesk.audio.playback.decoder import StreamDecoder
+from voicedesk.audio.playback.pcm import PcmFormat
 from voicedesk.engines import elevenlabs as elevenlabs_module
 from voicedesk.engines.base import PieceCallback, Quota, SpeechFormat, Voice
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
@@ -32,6 +31,7 @@ from voicedesk.engines.local import LocalEngine
 from voicedesk.errors import EmptyTextError, NoOutputDeviceError, StreamInterruptedError
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
 from voicedesk.text import LOCAL_PIECE_CHARS, blocks, split_text
+from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.speaker import Speaker
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]

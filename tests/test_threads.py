@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QObject, Signal, Slot
 
-from voicedesk.audio import pulse_guard, qt_messages
+from voicedesk.audio.playback import pulse_guard, qt_messages
 from voicedesk.cancel import CancelToken
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS, api_slot
 from voicedesk.ui.background import Background

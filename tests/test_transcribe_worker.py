@@ -19,7 +19,7 @@ from tests.test_recorder import (  # noqa: F401 (live_mic is a fixture)
     record_faithfully,
     similarity,
 )
-from voicedesk.audio.recorder import Recorder
+from voicedesk.audio.capture.recorder import Recorder
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.errors import Cancelled, NetworkError

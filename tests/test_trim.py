@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicedesk.audio.trim import MARGIN_SECONDS, speech_bounds, trim_silence
+from voicedesk.audio.capture.trim import MARGIN_SECONDS, speech_bounds, trim_silence
 
 RATE = 16_000
 

@@ -11,7 +11,7 @@ from PySide6.QtMultimedia import QAudioDevice
 
 from tests.emulator import Fault
 from tests.emulator.audio import AudioSpec
-from voicedesk.audio import player as player_module
+from voicedesk.audio.playback import player as player_module
 from voicedesk.engines import elevenlabs as elevenlabs_module
 from voicedesk.errors import NoOutputDeviceError
 from voicedesk.text import split_text

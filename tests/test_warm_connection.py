@@ -19,7 +19,6 @@ from tests.emulator.server import Emulator
 from tests.helpers.delay_proxy import DelayProxy
 from tests.helpers.pulse import PulseServer
 from tests.helpers.tls import throwaway_tls
-from voicedesk.audio.latency import LatencyMarks
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.engines.http_client import (
@@ -32,6 +31,7 @@ from voicedesk.errors import Cancelled, NetworkError
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
 from voicedesk.ui.background import Background
 from voicedesk.ui.warmer import Warmer
+from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.speaker import Speaker
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures

@@ -92,12 +92,12 @@ def _read_commands(driver: Driver) -> None:
 
 def main() -> int:
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # a hung test can ask where
-    from voicedesk.audio.quiet_stderr import filter_native_stderr
+    from voicedesk.audio.capture.quiet_stderr import filter_native_stderr
 
     filter_native_stderr()  # as `voicedesk` (the gui command) does
     app = QApplication(sys.argv[:1])
-    from voicedesk.audio import qt_messages
-    from voicedesk.audio.recorder import Recorder
+    from voicedesk.audio.capture.recorder import Recorder
+    from voicedesk.audio.playback import qt_messages
     from voicedesk.config import load_settings
     from voicedesk.engines.factory import create_engine
     from voicedesk.ui.collector import GuiThreadCollector

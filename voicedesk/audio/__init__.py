@@ -1,0 +1,2 @@
+"""Sound in and out. The two halves share no code: `playback` (streamed speech decoded in memory
+to a QAudioSink) and `capture` (the microphone through sounddevice/PortAudio, trimmed in memory)."""

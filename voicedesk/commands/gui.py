@@ -7,8 +7,8 @@ import sys
 
 from PySide6.QtWidgets import QApplication
 
-from voicedesk.audio import qt_messages
-from voicedesk.audio.quiet_stderr import filter_native_stderr
+from voicedesk.audio.capture.quiet_stderr import filter_native_stderr
+from voicedesk.audio.playback import qt_messages
 from voicedesk.config import APP_NAME, load_settings
 from voicedesk.engines.factory import create_engine
 from voicedesk.errors import VoiceDeskError
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     QApplication.setDesktopFileName(APP_NAME)  # Wayland and taskbars match the .desktop file
 
     # Qt modules that pull in audio load after QApplication exists (QMediaDevices needs it).
-    from voicedesk.audio.recorder import Recorder
+    from voicedesk.audio.capture.recorder import Recorder
     from voicedesk.ui.collector import GuiThreadCollector
     from voicedesk.ui.icons import app_icon
     from voicedesk.ui.main_window import MainWindow

@@ -22,8 +22,8 @@ import threading
 import time
 from typing import TextIO
 
-from voicedesk.audio.mic_capture import Listener, MicCapture
-from voicedesk.audio.quiet_stderr import filter_native_stderr
+from voicedesk.audio.capture.mic_capture import Listener, MicCapture
+from voicedesk.audio.capture.quiet_stderr import filter_native_stderr
 from voicedesk.cancel import CancelToken
 from voicedesk.commands.common import engine_from_args, fail
 from voicedesk.engines.elevenlabs_realtime import LiveTake

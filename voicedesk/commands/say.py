@@ -13,8 +13,7 @@ import sys
 from PySide6.QtCore import QCoreApplication, QObject, Slot
 from PySide6.QtMultimedia import QMediaDevices
 
-from voicedesk.audio import qt_messages
-from voicedesk.audio.latency import LatencyMarks
+from voicedesk.audio.playback import qt_messages
 from voicedesk.commands.common import engine_from_args, fail
 from voicedesk.errors import (
     EmptyTextError,
@@ -23,6 +22,7 @@ from voicedesk.errors import (
     VoiceDeskError,
 )
 from voicedesk.text import MAX_TEXT_CHARS, check_length
+from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.speaker import Speaker
 from voicedesk.workers.threads import shutdown_pool
 

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from voicedesk import config
-from voicedesk.audio.latency import LatencyMarks
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
 from voicedesk.engines.base import Quota, SpeechEngine
@@ -55,6 +54,7 @@ from voicedesk.ui.tray import Tray
 from voicedesk.ui.voice_picker import VoicePicker
 from voicedesk.ui.volume import VolumeControl
 from voicedesk.ui.warmer import Warmer
+from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.live_transcribe import LiveWords, supports_live
 from voicedesk.workers.speaker import PLAYING, REQUESTING
 

@@ -1,7 +1,7 @@
 """What the window needs from the speech workers and the recorder (they are injected).
 
 The real ones are `voicedesk.workers.speaker.Speaker`, `voicedesk.workers.transcribe.Transcriber`
-and `voicedesk.audio.recorder` 's Qt recorder; tests pass stand-ins with the same shape. Only
+and `voicedesk.audio.capture.recorder.Recorder`; tests pass stand-ins with the same shape. Only
 the methods are listed here: the signals are looked up by name when the window wires them.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from voicedesk.audio.mic_capture import Listener
+from voicedesk.audio.capture.mic_capture import Listener
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.elevenlabs_realtime import LiveTake
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from voicedesk import config
-from voicedesk.audio.mic_devices import list_input_devices
+from voicedesk.audio.capture.mic_devices import list_input_devices
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
 from voicedesk.endpoint import check_api_key, check_base_url

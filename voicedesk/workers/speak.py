@@ -19,15 +19,15 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from voicedesk.audio.decoder import Decoder, make_decoder
-from voicedesk.audio.latency import LatencyMarks
-from voicedesk.audio.leading_silence import LeadingSilenceTrimmer
-from voicedesk.audio.pcm import PcmFormat
-from voicedesk.audio.player import Player
+from voicedesk.audio.playback.decoder import Decoder, make_decoder
+from voicedesk.audio.playback.leading_silence import LeadingSilenceTrimmer
+from voicedesk.audio.playback.pcm import PcmFormat
+from voicedesk.audio.playback.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.http_client import NetworkTiming, TimingRecorder, record_timing
 from voicedesk.errors import Cancelled, UnexpectedResponseError, VoiceDeskError
+from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.pieces import PieceStart
 
 log = logging.getLogger(__name__)

@@ -19,11 +19,11 @@ from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from voicedesk.audio.latency import LatencyMarks
-from voicedesk.audio.player import Player
+from voicedesk.audio.playback.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.errors import EmptyTextError
+from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.pieces import PieceStart, PieceTimeline, PlayPosition
 from voicedesk.workers.speak import SpeakReports, SpeakWorker, Utterance
 from voicedesk.workers.threads import TaskGroup

@@ -19,10 +19,10 @@ import threading
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from voicedesk.audio.pcm import PcmFormat
-from voicedesk.audio.pulse_guard import PulseGuard
-from voicedesk.audio.ring_buffer import RingBuffer
-from voicedesk.audio.sink_host import SinkHost, device_by_id, format_for_device
+from voicedesk.audio.playback.pcm import PcmFormat
+from voicedesk.audio.playback.pulse_guard import PulseGuard
+from voicedesk.audio.playback.ring_buffer import RingBuffer
+from voicedesk.audio.playback.sink_host import SinkHost, device_by_id, format_for_device
 from voicedesk.errors import NoOutputDeviceError
 from voicedesk.workers.threads import WorkerThread
 

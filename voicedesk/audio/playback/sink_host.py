@@ -8,10 +8,10 @@ import time
 from PySide6.QtCore import QIODevice, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices
 
-from voicedesk.audio.pcm import PcmFormat
-from voicedesk.audio.pcm_source import PcmSource
-from voicedesk.audio.pulse_guard import PulseGuard
-from voicedesk.audio.ring_buffer import RingBuffer
+from voicedesk.audio.playback.pcm import PcmFormat
+from voicedesk.audio.playback.pcm_source import PcmSource
+from voicedesk.audio.playback.pulse_guard import PulseGuard
+from voicedesk.audio.playback.ring_buffer import RingBuffer
 from voicedesk.errors import AudioOutputLostError, NoOutputDeviceError
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from voicedesk.audio.mic_capture import DEFAULT_MAX_SECONDS, Listener, MicCapture
-from voicedesk.audio.mic_devices import InputDevice, SoundDevice, list_input_devices
+from voicedesk.audio.capture.mic_capture import DEFAULT_MAX_SECONDS, Listener, MicCapture
+from voicedesk.audio.capture.mic_devices import InputDevice, SoundDevice, list_input_devices
 from voicedesk.errors import VoiceDeskError
 
 METER_INTERVAL_MS = 33  # ~30 level updates a second

@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from voicedesk.audio import mic_devices
-from voicedesk.audio.mic_devices import InputDevice, SoundDevice
-from voicedesk.audio.mic_resample import StreamResampler
-from voicedesk.audio.quiet_stderr import quiet_native_stderr
-from voicedesk.audio.trim import speech_bounds
+from voicedesk.audio.capture import mic_devices
+from voicedesk.audio.capture.mic_devices import InputDevice, SoundDevice
+from voicedesk.audio.capture.mic_resample import StreamResampler
+from voicedesk.audio.capture.quiet_stderr import quiet_native_stderr
+from voicedesk.audio.capture.trim import speech_bounds
 from voicedesk.errors import (
     STT_CHANNELS,
     STT_SAMPLE_RATE,

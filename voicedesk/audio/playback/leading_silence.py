@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.playback.pcm import PcmFormat
 
 THRESHOLD = 33  # -60 dBFS in s16
 

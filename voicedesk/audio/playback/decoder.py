@@ -21,9 +21,9 @@ import av
 import av.error
 import numpy as np
 
-from voicedesk.audio.id3 import Id3Stripper
-from voicedesk.audio.lame import parse_info_frame
-from voicedesk.audio.pcm import PcmFormat
+from voicedesk.audio.playback.id3 import Id3Stripper
+from voicedesk.audio.playback.lame import parse_info_frame
+from voicedesk.audio.playback.pcm import PcmFormat
 from voicedesk.engines.base import SpeechFormat
 
 log = logging.getLogger(__name__)

@@ -56,7 +56,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
 
-from voicedesk.audio import qt_messages
+from voicedesk.audio.playback import qt_messages
 
 log = logging.getLogger(__name__)
 

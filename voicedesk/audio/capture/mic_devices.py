@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from voicedesk.audio.quiet_stderr import quiet_native_stderr
+from voicedesk.audio.capture.quiet_stderr import quiet_native_stderr
 from voicedesk.errors import InputDeviceError, NoInputDeviceError, VoiceDeskError
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QIODevice, QObject, Signal
 
-from voicedesk.audio.pcm import PcmFormat
-from voicedesk.audio.ring_buffer import RingBuffer
+from voicedesk.audio.playback.pcm import PcmFormat
+from voicedesk.audio.playback.ring_buffer import RingBuffer
 
 # What bytesAvailable() reports: always "plenty", since silence is always on hand. Qt's pull
 # mode (6.4+) only reads from a device that reports something available.

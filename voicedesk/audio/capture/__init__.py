@@ -1,0 +1,1 @@
+"""Speech in: the microphone through sounddevice (PortAudio), resampled and trimmed in memory."""
