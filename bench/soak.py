@@ -75,8 +75,8 @@ def _run(utterances: int, offline: int) -> list:  # type: ignore[type-arg]
     from tests.helpers.ui_fakes import StubRecorder
     from voicedesk.config import Settings
     from voicedesk.engines.factory import create_engine
-    from voicedesk.ui.collector import GuiThreadCollector
     from voicedesk.ui.main_window import MainWindow
+    from voicedesk.workers.collector import GuiThreadCollector
     from voicedesk.workers.speaker import Speaker
     from voicedesk.workers.transcribe import Transcriber
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from voicedesk.audio.playback import pulse_guard, qt_messages
 from voicedesk.cancel import CancelToken
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS, api_slot
-from voicedesk.ui.background import Background
+from voicedesk.workers.background import Background
 from voicedesk.workers.threads import POOL_THREADS, Poster, TaskGroup, WorkerThread, pool
 
 

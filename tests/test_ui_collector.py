@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from voicedesk.ui.collector import GuiThreadCollector
+from voicedesk.workers.collector import GuiThreadCollector
 
 
 class _Cycle:

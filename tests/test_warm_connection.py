@@ -29,10 +29,10 @@ from voicedesk.engines.http_client import (
 )
 from voicedesk.errors import Cancelled, NetworkError
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
-from voicedesk.ui.background import Background
-from voicedesk.ui.warmer import Warmer
+from voicedesk.workers.background import Background
 from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.speaker import Speaker
+from voicedesk.workers.warmer import Warmer
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.timeout(60)

@@ -100,8 +100,8 @@ def main() -> int:
     from voicedesk.audio.playback import qt_messages
     from voicedesk.config import load_settings
     from voicedesk.engines.factory import create_engine
-    from voicedesk.ui.collector import GuiThreadCollector
     from voicedesk.ui.main_window import MainWindow
+    from voicedesk.workers.collector import GuiThreadCollector
     from voicedesk.workers.speaker import Speaker
     from voicedesk.workers.transcribe import Transcriber
 

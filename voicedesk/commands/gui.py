@@ -27,9 +27,9 @@ def run(args: argparse.Namespace) -> int:
 
     # Qt modules that pull in audio load after QApplication exists (QMediaDevices needs it).
     from voicedesk.audio.capture.recorder import Recorder
-    from voicedesk.ui.collector import GuiThreadCollector
     from voicedesk.ui.icons import app_icon
     from voicedesk.ui.main_window import MainWindow
+    from voicedesk.workers.collector import GuiThreadCollector
     from voicedesk.workers.speaker import Speaker
     from voicedesk.workers.threads import shutdown_pool
     from voicedesk.workers.transcribe import Transcriber

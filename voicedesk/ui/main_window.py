@@ -40,7 +40,6 @@ from voicedesk.errors import (
 from voicedesk.hotkeys.ptt_socket import PttServer
 from voicedesk.insert.inserter import Inserter
 from voicedesk.text import check_length
-from voicedesk.ui.background import Background
 from voicedesk.ui.banner import Banner
 from voicedesk.ui.history import HistoryPanel
 from voicedesk.ui.hotkey import PushToTalkKey
@@ -53,10 +52,11 @@ from voicedesk.ui.status import StatusBar
 from voicedesk.ui.tray import Tray
 from voicedesk.ui.voice_picker import VoicePicker
 from voicedesk.ui.volume import VolumeControl
-from voicedesk.ui.warmer import Warmer
+from voicedesk.workers.background import Background
 from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.live_transcribe import LiveWords, supports_live
 from voicedesk.workers.speaker import PLAYING, REQUESTING
+from voicedesk.workers.warmer import Warmer
 
 log = logging.getLogger(__name__)
 

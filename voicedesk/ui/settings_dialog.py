@@ -37,9 +37,9 @@ from voicedesk.endpoint import check_api_key, check_base_url
 from voicedesk.engines.base import Quota
 from voicedesk.errors import InvalidKeyError, LiveNeedsElevenLabsError, VoiceDeskError
 from voicedesk.insert.inserter import describe as describe_insertion
-from voicedesk.ui.background import Background
 from voicedesk.ui.key_capture import KeyCaptureButton
 from voicedesk.ui.status import quota_text
+from voicedesk.workers.background import Background
 
 MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2", "eleven_v3")
 ENGINES = (("auto", "Automatic"), ("elevenlabs", "ElevenLabs"), ("local", "Offline voice"))

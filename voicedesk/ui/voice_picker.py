@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine, Voice
-from voicedesk.ui.background import Background
+from voicedesk.workers.background import Background
 
 PREVIEW_TEXT = "Hello! This is how I sound."
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.http_client import WARM_INTERVAL
-from voicedesk.ui.background import Background
+from voicedesk.workers.background import Background
 
 # No warm-ups once the user has left the window alone this long (it may stay active for hours).
 IDLE_LIMIT = 300.0
