@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtMultimedia import QAudioDevice
 from pytestqt.qtbot import QtBot
 
-from tests.helpers.pitch import dominant_frequency, steady_frequency
+from tests.helpers.heard import audible_seconds, dominant_frequency, steady_frequency
 from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, Capture, PulseServer
 from tests.helpers.sounds import tone_pcm
 from voicedesk.audio.playback import player as player_module
@@ -45,7 +45,7 @@ def test_plays_everything_then_finishes_after_the_last_sample_is_heard(
         assert capture.wait_for_silence_after_sound(0.05, 5)
     assert started.args[0] == token and finished.args[0] == token
     heard = capture.sound()
-    assert abs(len(heard) / OUT_RATE - 1.0) < 0.05
+    assert abs(audible_seconds(heard, OUT_RATE) - 1.0) < 0.05
     assert abs(steady_frequency(heard, OUT_RATE) - 440) < 2
     # "finished" means played: nothing of the tone is heard after it (the monitor lags a bit).
     assert heard_until(capture) < done_at + 0.03
@@ -113,7 +113,7 @@ def test_other_rates_are_played_at_the_right_pitch(
         assert capture.wait_for_silence_after_sound(0.05, 5)
     heard = capture.sound()
     assert abs(steady_frequency(heard, OUT_RATE) - 1000) < 4
-    assert abs(len(heard) / OUT_RATE - 0.5) < 0.025
+    assert abs(audible_seconds(heard, OUT_RATE) - 0.5) < 0.025
 
 
 def test_played_bytes_count_what_the_device_took(
@@ -153,7 +153,7 @@ def test_another_output_device_is_heard_there(
         qtbot.waitSignal(player.finished, timeout=5000).wait()
         assert mic.wait_for_silence_after_sound(0.05, 5)
     heard = mic.sound()
-    assert abs(len(heard) / MIC_RATE - 0.5) < 0.03
+    assert abs(audible_seconds(heard, MIC_RATE) - 0.5) < 0.03
     assert abs(dominant_frequency(heard, MIC_RATE) - 440) < 5
     assert out.first_sound_time() is None  # nothing went to the default output
 
@@ -169,7 +169,8 @@ def test_switching_device_mid_stream_moves_the_sound(
         player.set_device(MIC_SINK.encode())
         qtbot.waitSignal(player.finished, timeout=10_000).wait()
         assert mic.wait_for_silence_after_sound(0.05, 5)
-    on_out, on_mic = len(out.sound()) / OUT_RATE, len(mic.sound()) / MIC_RATE
+    on_out = audible_seconds(out.sound(), OUT_RATE)
+    on_mic = audible_seconds(mic.sound(), MIC_RATE)
     assert on_out < 1.0 and on_mic > 1.0
     # What the old sink still held when it was dropped is lost: a few tens of ms at most.
     assert 1.85 < on_out + on_mic < 2.05

@@ -8,13 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.emulator.config import TEST_API_KEY
 from tests.emulator.faults import Fault
 from tests.emulator.server import Emulator
 from tests.helpers.cli import cli_env, run_cli
+from tests.helpers.heard import audible_seconds
 from tests.helpers.pulse import OUT_RATE, PulseServer
 from voicedesk.errors import EmptyTextError, NoOutputDeviceError, StreamInterruptedError
 
@@ -40,14 +40,10 @@ def say(emulator: Emulator, *args: str, stdin: str = "") -> subprocess.Completed
     )
 
 
-def heard_seconds(samples: np.ndarray) -> float:
-    return np.count_nonzero(np.abs(samples) > 2 / 32768) / OUT_RATE
-
-
 def test_speaks_and_exits_0_after_the_last_sample(pulse: PulseServer, emulator: Emulator) -> None:
     with pulse.record_output() as capture:
         result = say(emulator, TEXT, "--stats")
-        heard_at_exit = heard_seconds(capture.samples())
+        heard_at_exit = audible_seconds(capture.samples(), OUT_RATE)
     assert result.returncode == 0, result.stderr
     expected = len(TEXT) * 0.06
     # Everything had been played (and heard, give or take the monitor's lag) by the exit.
@@ -80,7 +76,7 @@ def test_a_cut_stream_plays_what_arrived_then_fails(pulse: PulseServer, emulator
     emulator.faults.always("tts", Fault.cut(after=8000))  # about half a second of audio
     with pulse.record_output() as capture:
         result = say(emulator, TEXT * 2)
-        heard = heard_seconds(capture.samples())
+        heard = audible_seconds(capture.samples(), OUT_RATE)
     assert result.returncode != 0
     assert (
         result.stderr.strip().splitlines()[-1] == f"voicedesk: {StreamInterruptedError().message}"

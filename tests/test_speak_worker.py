@@ -17,8 +17,8 @@ from tests.emulator.audio import AudioSpec, encode_mp3, tone
 from tests.emulator.config import TEST_API_KEY
 from tests.emulator.faults import Fault
 from tests.emulator.server import Emulator
-from tests.helpers.pitch import steady_frequency
-from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, Capture, PulseServer
+from tests.helpers.heard import audible_seconds, steady_frequency
+from tests.helpers.pulse import MIC_RATE, MIC_SINK, OUT_RATE, PulseServer
 from tests.test_player import heard_until
 from voicedesk.audio.playback import player as player_module
 from voicedesk.audio.playback import sink_host
@@ -112,7 +112,7 @@ def test_the_whole_utterance_is_heard_at_its_pitch(
     heard = speak_and_hear(pulse, speaker, qtbot).sound()
     # Samples heard, not first-to-last span: on a loaded machine 24,000 one-byte feeds can
     # starve the sink for a moment; a gap is not lost audio, a missing or repeated frame is.
-    audible = np.count_nonzero(np.abs(heard) > 2 / 32768) / OUT_RATE
+    audible = audible_seconds(heard, OUT_RATE)
     assert abs(audible - 1.5) < 0.075
     assert abs(steady_frequency(heard, OUT_RATE) - 440) < 2
     assert not speaker.is_busy()
@@ -162,12 +162,7 @@ def test_a_cut_stream_plays_what_arrived_then_reports(
             speaker.speak("hi")
         assert capture.wait_for_silence_after_sound(0.05, 5)
     assert failed.args[1] == StreamInterruptedError().message
-    assert abs(len(capture.sound()) / OUT_RATE - 1.0) < 0.1
-
-
-def audio_seconds(capture: Capture) -> float:
-    """Seconds of non-silent samples heard (silence from the sink is exact zeros)."""
-    return np.count_nonzero(np.abs(capture.samples()) > 2 / 32768) / capture.rate
+    assert abs(audible_seconds(capture.sound(), OUT_RATE) - 1.0) < 0.1
 
 
 # --- end to end: the real ElevenLabsEngine against the emulator ---------------------------------
@@ -199,7 +194,7 @@ def test_emulator_speech_is_heard_whole(
     # Counted, not measured first-to-last: with 1-byte chunks the in-process emulator and the
     # SDK share the GIL with us, and the stream can fall behind real time (gaps are allowed;
     # losing or repeating audio isn't).
-    assert abs(audio_seconds(capture) - TEXT_SECONDS) < 0.05 * TEXT_SECONDS
+    assert abs(audible_seconds(capture.samples(), OUT_RATE) - TEXT_SECONDS) < 0.05 * TEXT_SECONDS
     heard = capture.sound()
     voice = emulator.settings.voice(eleven.default_voice_id)
     expected = (voice and voice.frequency) or emulator.settings.audio.frequency
@@ -243,7 +238,7 @@ def test_emulator_cut_plays_what_arrived_and_reports(
             speaker.speak(TEXT)
         assert capture.wait_for_silence_after_sound(0.05, 5)
     assert failed.args[1] == StreamInterruptedError().message
-    assert 0.8 < len(capture.sound()) / OUT_RATE < 1.1
+    assert 0.8 < audible_seconds(capture.sound(), OUT_RATE) < 1.1
     assert API_SLOTS.available() == MAX_CONCURRENT_API_CALLS
 
 
@@ -340,14 +335,14 @@ def test_speech_follows_the_chosen_output_device(
         with qtbot.waitSignal(speaker.utterance_finished, timeout=10_000):
             speaker.speak("hi")
         assert mic.wait_for_silence_after_sound(0.05, 5)
-    assert abs(len(mic.sound()) / MIC_RATE - 0.5) < 0.05
+    assert abs(audible_seconds(mic.sound(), MIC_RATE) - 0.5) < 0.05
     assert out.first_sound_time() is None
     speaker.set_output_device(b"")  # back to the default
     with pulse.record_output() as out:
         with qtbot.waitSignal(speaker.utterance_finished, timeout=10_000):
             speaker.speak("hi")
         assert out.wait_for_silence_after_sound(0.05, 5)
-    assert abs(len(out.sound()) / OUT_RATE - 0.5) < 0.05
+    assert abs(audible_seconds(out.sound(), OUT_RATE) - 0.5) < 0.05
 
 
 # --- long text: which piece is playing, and no gaps at the joins --------------------------------

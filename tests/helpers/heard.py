@@ -1,4 +1,8 @@
-"""A test tone's pitch, as heard through the sound server."""
+"""A test tone as heard through the sound server: its pitch and how much of it was heard.
+
+Under load the sink can run dry for a moment and leave silence inside a sound; a gap is not lost
+audio (a missing or repeated frame is), so lengths are counted in audible samples, not measured
+from the first to the last."""
 
 from __future__ import annotations
 
@@ -31,3 +35,8 @@ def steady_frequency(samples: np.ndarray, rate: int) -> float:
     whole = stretch[rising[1:]] == stretch[rising[:-1]]  # both ends in one stretch of sound
     cycles = np.diff(crossings)[whole]
     return float(rate / np.median(cycles)) if len(cycles) else 0.0
+
+
+def audible_seconds(samples: np.ndarray, rate: int) -> float:
+    """Seconds of samples above the floor (silence from the sink is exact zeros)."""
+    return float(np.count_nonzero(np.abs(samples) > 2 / 32768)) / rate
