@@ -26,7 +26,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+from voicedesk import early_init  # noqa: E402
+
+early_init.apply()  # as the app does first: telemetry off, switch interval
 
 import numpy as np  # noqa: E402
 

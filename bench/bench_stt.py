@@ -30,6 +30,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from voicedesk import early_init  # noqa: E402
+
+early_init.apply()  # as the app does first: telemetry off, switch interval
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from bench.sound import private_sound_server  # noqa: E402

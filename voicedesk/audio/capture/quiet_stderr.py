@@ -24,8 +24,6 @@ STDERR_FD = 2
 
 @contextmanager
 def quiet_native_stderr() -> Iterator[None]:
-    # JACK would otherwise try to start a server of its own on every probe.
-    os.environ.setdefault("JACK_NO_START_SERVER", "1")
     try:
         sys.stderr.flush()
         saved = os.dup(STDERR_FD)
@@ -118,5 +116,4 @@ def filter_native_stderr() -> None:
         os.fstat(STDERR_FD)
     except OSError:
         return
-    os.environ.setdefault("JACK_NO_START_SERVER", "1")
     _filter = NativeStderrFilter()

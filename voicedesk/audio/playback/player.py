@@ -9,12 +9,12 @@ been played.
 
 Methods are safe to call from any thread; signals arrive on the thread that created the
 Player (queued), each carrying the stream token `begin` returned, so a receiver can ignore
-what a stopped stream still says.
+what a stopped stream still says. The audio thread's feed keeps time because `early_init` lowers
+the interpreter's switch interval for the process.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -29,10 +29,6 @@ from voicedesk.workers.threads import WorkerThread
 # Decoded audio the worker may get ahead of playback before `write` waits: long enough that
 # a whole sentence-piece downloads (and its API slot frees) while the previous one plays.
 BUFFER_SECONDS = 60.0
-# The sink is fed by Python on the audio thread once per ~6 ms period, and a thread that wants
-# the GIL waits up to the switch interval (5 ms by default) while another holds it: with a busy
-# worker or GUI that is enough to under-run a small sink buffer. 1 ms keeps the feed on time.
-GIL_SWITCH_INTERVAL = 0.001
 
 
 class Player(QObject):
@@ -51,7 +47,6 @@ class Player(QObject):
 
     def __init__(self, device_id: bytes = b"", parent: QObject | None = None) -> None:
         super().__init__(parent)
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
         self._lock = threading.Lock()
         self._device_id = device_id
         self._token = 0
