@@ -17,9 +17,10 @@ import jiwer
 import numpy as np
 import pytest
 
+from tests.helpers.sounds import resample_pcm
 from voicedesk.engines.base import SpeechEngine, SpeechFormat
 from voicedesk.engines.local import VOICE_ID, LocalEngine
-from voicedesk.engines.local_audio import pcm_to_float32, resample_pcm
+from voicedesk.engines.local_audio import pcm_to_float32
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
     Cancelled,
@@ -210,10 +211,12 @@ def test_concurrent_first_use_loads_once(monkeypatch: pytest.MonkeyPatch) -> Non
 _SCRIPT = textwrap.dedent(
     """
     from voicedesk.engines.local import LocalEngine
-    from voicedesk.engines.local_audio import resample_pcm
+    from voicedesk.audio.playback.decoder import PcmPassthrough
+    from voicedesk.audio.playback.pcm import PcmFormat
     engine = LocalEngine()
     pcm = engine.generate_speech("Hello there. This is a test.")
-    print(engine.transcribe_audio(resample_pcm(pcm, engine.speech_format.sample_rate, 16000)))
+    to_16k = PcmPassthrough(PcmFormat(engine.speech_format.sample_rate), PcmFormat(16000))
+    print(engine.transcribe_audio(to_16k.feed(pcm) + to_16k.flush()))
     """
 )
 _SYSCALLS = "connect,open,openat,openat2,creat,rename,renameat,renameat2,mkdir,mkdirat,link,symlink"

@@ -15,8 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from voicedesk import __version__, early_init, redact
-
-ENGINES = ("auto", "elevenlabs", "local")
+from voicedesk.engines import ENGINE_CHOICES
 
 # `listen --seconds` can't ask for more than the recorder keeps (`mic_capture.DEFAULT_MAX_SECONDS`;
 # not imported: this module only parses, and stays light). A test checks the two agree.
@@ -43,7 +42,7 @@ def seconds(value: str) -> float:
 def _add_engine(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=ENGINE_CHOICES,
         default=None,
         help="auto (default): ElevenLabs when an API key is configured, else the offline engine",
     )

@@ -18,14 +18,14 @@ from typing import Literal
 from dotenv import dotenv_values
 from PySide6.QtCore import QSettings
 
+from voicedesk.engines import ENGINE_CHOICES, EngineChoice
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "voicedesk"
 KEYRING_SERVICE = "voicedesk"
 KEYRING_USER = "elevenlabs_api_key"
 
-EngineChoice = Literal["auto", "elevenlabs", "local"]
-ENGINE_CHOICES: tuple[EngineChoice, ...] = ("auto", "elevenlabs", "local")
 
 DEFAULT_VOICE_ID = "JBFqnCBsd6RMkjVDRZzb"
 DEFAULT_MODEL_ID = "eleven_flash_v2_5"

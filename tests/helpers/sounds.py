@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tests.emulator.audio import espeak, tone
+from voicedesk.audio.playback.decoder import PcmPassthrough
+from voicedesk.audio.playback.pcm import PcmFormat
 
 
 def to_pcm(samples: np.ndarray) -> bytes:
@@ -22,3 +24,10 @@ def tone_pcm(
 def speech_pcm(text: str, rate: int = 16_000) -> bytes:
     """`text` spoken by espeak-ng (piped, never a file), resampled to `rate`."""
     return to_pcm(espeak(text, rate))
+
+
+def resample_pcm(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
+    """Mono s16le PCM at another rate, through the player's own converter (PyAV's
+    libswresample, band-limited), flushed so that the filter's last few ms are kept."""
+    convert = PcmPassthrough(PcmFormat(src_rate), PcmFormat(dst_rate))
+    return convert.feed(pcm) + convert.flush()

@@ -34,6 +34,7 @@ from voicedesk.audio.capture.mic_devices import list_input_devices
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
 from voicedesk.endpoint import check_api_key, check_base_url
+from voicedesk.engines import ENGINE_CHOICES, EngineChoice
 from voicedesk.engines.base import Quota
 from voicedesk.errors import InvalidKeyError, LiveNeedsElevenLabsError, VoiceDeskError
 from voicedesk.insert.inserter import describe as describe_insertion
@@ -42,7 +43,11 @@ from voicedesk.ui.status import quota_text
 from voicedesk.workers.background import Background
 
 MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2", "eleven_v3")
-ENGINES = (("auto", "Automatic"), ("elevenlabs", "ElevenLabs"), ("local", "Offline voice"))
+ENGINE_LABELS: dict[EngineChoice, str] = {
+    "auto": "Automatic",
+    "elevenlabs": "ElevenLabs",
+    "local": "Offline voice",
+}
 _DEFAULT = "Voice default"
 NO_KEY = "Enter a key first (or set ELEVENLABS_API_KEY in the environment or a .env file)."
 INSERT_METHODS = (
@@ -228,8 +233,8 @@ class SettingsDialog(QDialog):
         # -- Engine and devices ----------------------------------------------------------
         self.engine = QComboBox()
         self.engine.setAccessibleName("Speech engine")
-        for value, label in ENGINES:
-            self.engine.addItem(label, value)
+        for choice in ENGINE_CHOICES:
+            self.engine.addItem(ENGINE_LABELS[choice], choice)
         self.engine.setCurrentIndex(max(0, self.engine.findData(settings.engine)))
         self.fallback = QCheckBox("Fall back to the offline voice when ElevenLabs fails")
         self.fallback.setAccessibleName(self.fallback.text())

@@ -45,7 +45,6 @@ class SpeakReports(QObject):
     the pool thread, so connections to GUI-thread slots are queued."""
 
     opened = Signal(int, int)  # uid, the player stream token (before any audio is written)
-    first_byte = Signal(int, float)  # uid, monotonic time
     piece_queued = Signal(int, object)  # uid, PieceStart: where a piece begins in the PCM
     queued_all = Signal(int, int)  # uid, bytes of PCM queued in all (the stream has ended)
     streamed = Signal(int, object)  # uid, LatencyMarks: everything was decoded and queued
@@ -132,9 +131,9 @@ class SpeakWorker:
         try:
             for chunk in chunks:
                 if marks.first_byte is None:
-                    now = time.monotonic()
-                    marks = marks.with_marks(first_byte=now, **_split(network.freeze()))
-                    self._reports.first_byte.emit(self._utterance.uid, now)
+                    marks = marks.with_marks(
+                        first_byte=time.monotonic(), **_split(network.freeze())
+                    )
                 if self._write(self._decoder.feed(chunk)) and marks.first_pcm is None:
                     marks = marks.with_marks(first_pcm=time.monotonic())
         except VoiceDeskError as error:

@@ -29,7 +29,7 @@ from voicedesk.audio.capture import mic_devices
 from voicedesk.audio.capture.mic_devices import InputDevice, SoundDevice
 from voicedesk.audio.capture.mic_resample import StreamResampler
 from voicedesk.audio.capture.quiet_stderr import quiet_native_stderr
-from voicedesk.audio.capture.trim import speech_bounds
+from voicedesk.audio.capture.trim import trim_silence
 from voicedesk.errors import (
     STT_CHANNELS,
     STT_SAMPLE_RATE,
@@ -58,8 +58,6 @@ MIC_LOST_MESSAGE = (
     "The microphone stopped (unplugged, or the sound server went away); "
     "what was heard so far is kept."
 )
-
-_INVALID_SAMPLE_RATE = -9997  # PortAudio's paInvalidSampleRate
 
 
 class MicCapture:
@@ -103,12 +101,9 @@ class MicCapture:
         self._level_sum = 0.0
         self._level_count = 0
         self._failure: BaseException | None = None
-        self.opened_device: InputDevice | None = None
         #: Seconds from `start()` to the first block of audio reaching the buffer (a measure,
         #: for benchmarks and logs).
         self.first_block_delay: float | None = None
-        #: Callbacks that reported an input overflow (PortAudio dropped audio).
-        self.overflows = 0
         self._started_at = 0.0
         self._last_block_at = 0.0  # monotonic time of the last callback
 
@@ -130,12 +125,6 @@ class MicCapture:
     def preroll_seconds(self) -> float:
         """How much of the current take is from before the key press (a warm stream's)."""
         return self._recorded_from / BYTES_PER_SECOND if self._recording else 0.0
-
-    @property
-    def recorded_seconds(self) -> float:
-        with self._lock:
-            size = len(self._buffer) - self._recorded_from if self._recording else 0
-        return size / BYTES_PER_SECOND
 
     def cap_message(self) -> str:
         minutes = self.max_seconds / 60
@@ -233,11 +222,7 @@ class MicCapture:
             self._close()
         if not was_recording or held < self.min_seconds * BYTES_PER_SECOND:
             raise RecordingTooShortError()
-        with memoryview(buffer) as whole:
-            samples = np.frombuffer(whole, dtype="<i2")
-            start, end = speech_bounds(samples, STT_SAMPLE_RATE)
-            del samples  # the export must go before the memoryview is released
-            return bytes(whole[start * STT_SAMPLE_WIDTH : end * STT_SAMPLE_WIDTH])
+        return trim_silence(buffer, STT_SAMPLE_RATE)
 
     def discard(self) -> None:
         """Drop a recording in progress (Escape); the stream stays as it was."""
@@ -272,7 +257,7 @@ class MicCapture:
             stream = self._make_stream(sd, device, STT_SAMPLE_RATE)
             self._resampler = None
         except sd.PortAudioError as error:
-            if _code(error) != _INVALID_SAMPLE_RATE:
+            if mic_devices.portaudio_code(error) != mic_devices.INVALID_SAMPLE_RATE:
                 raise mic_devices.open_error(error) from error
             # A device without 16 kHz: record at its own rate and convert in the callback.
             rate = device.default_samplerate
@@ -287,7 +272,6 @@ class MicCapture:
             stream.close()
             raise mic_devices.open_error(error) from error
         self._stream = stream
-        self.opened_device = device
         mic_devices.stream_opened()
 
     def _make_stream(self, sd: SoundDevice, device: InputDevice, rate: float) -> Any:
@@ -317,8 +301,6 @@ class MicCapture:
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio's thread: no allocation beyond the append, no logging, no blocking calls.
         self._last_block_at = time.monotonic()
-        if status:
-            self.overflows += 1  # audio was dropped before it reached us (a starved thread)
         samples = np.frombuffer(indata, dtype="<i2")
         data: Any = indata
         if self._resampler is not None:
@@ -365,7 +347,3 @@ class MicCapture:
             with self._lock:
                 if self._recording and self._failure is None:
                     self._failure = InputDeviceLostError(MIC_LOST_MESSAGE)
-
-
-def _code(error: Exception) -> int | None:
-    return error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None

@@ -131,11 +131,17 @@ def _named(devices: list[InputDevice], name: str) -> InputDevice | None:
 # PortAudio error codes (portaudio.h, PaErrorCode) that tell "no such device" from "can't open".
 _NO_DEVICE_CODES = {-9996, -9998}  # paInvalidDevice, paInvalidChannelCount
 _BUSY_CODE = -9985  # paDeviceUnavailable
+INVALID_SAMPLE_RATE = -9997  # paInvalidSampleRate
+
+
+def portaudio_code(error: Exception) -> int | None:
+    """The PaErrorCode of a `sounddevice.PortAudioError` (its second argument), if it has one."""
+    return error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
 
 
 def open_error(error: Exception) -> VoiceDeskError:
     """A user-facing error for a failure to open the input stream."""
-    code = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+    code = portaudio_code(error)
     text = str(error.args[0]) if error.args else ""
     if code in _NO_DEVICE_CODES or "querying device -1" in text:
         return NoInputDeviceError()

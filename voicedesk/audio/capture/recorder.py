@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from voicedesk.audio.capture.mic_capture import DEFAULT_MAX_SECONDS, Listener, MicCapture
-from voicedesk.audio.capture.mic_devices import InputDevice, SoundDevice, list_input_devices
+from voicedesk.audio.capture.mic_devices import SoundDevice
 from voicedesk.errors import VoiceDeskError
 
 METER_INTERVAL_MS = 33  # ~30 level updates a second
@@ -46,20 +46,6 @@ class Recorder(QObject):
         self._meter = QTimer(self)
         self._meter.setInterval(METER_INTERVAL_MS)
         self._meter.timeout.connect(self._tick)
-
-    @property
-    def is_recording(self) -> bool:
-        return self.capture.is_recording
-
-    def cap_message(self) -> str:
-        return self.capture.cap_message()
-
-    def input_devices(self, refresh: bool = True) -> list[InputDevice]:
-        """Input devices, re-enumerated (hot-plugging) unless a stream is open."""
-        try:
-            return list_input_devices(refresh=refresh, sd=self._sd)
-        except VoiceDeskError:
-            return []
 
     def set_device(self, name: str | None) -> None:
         """Use another input device (by name; empty for the system default) from now on."""

@@ -61,10 +61,6 @@ class RingBuffer:
                 self._cond.notify_all()
             return b"".join(out)
 
-    def available(self) -> int:
-        with self._cond:
-            return self._size
-
     @property
     def consumed(self) -> int:
         """Bytes read so far in this stream: where the reader (the audio device) has got to."""
@@ -76,11 +72,6 @@ class RingBuffer:
         with self._cond:
             self._eos = True
             self._cond.notify_all()
-
-    @property
-    def ended(self) -> bool:
-        with self._cond:
-            return self._eos
 
     def drained(self) -> bool:
         """The stream has ended and every byte of it was read."""
