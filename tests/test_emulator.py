@@ -27,15 +27,18 @@ from tests.emulator import (
     Emulator,
     Fault,
 )
-from tests.emulator.openapi import load_spec, request_schema, response_schema, validate
+from tests.emulator.openapi import (
+    SPEC_CANDIDATES,
+    load_spec,
+    request_schema,
+    response_schema,
+    validate,
+)
 
 pytestmark = pytest.mark.timeout(15)
 
 REPO = Path(__file__).resolve().parents[1]
-SPEC_PATHS = (
-    Path(__file__).resolve().parents[2] / "shared" / "elevenlabs" / "openapi.json",
-    Path("/work/shared/elevenlabs/openapi.json"),
-)
+SPEC_PATHS = SPEC_CANDIDATES  # ElevenLabs' published openapi.json, kept beside the emulator
 TTS_STREAM = f"/v1/text-to-speech/{DEFAULT_VOICE_ID}/stream"
 KEY = {"xi-api-key": TEST_API_KEY}
 

@@ -7,10 +7,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SPEC_CANDIDATES = (
-    Path(__file__).resolve().parents[3] / "shared" / "elevenlabs" / "openapi.json",
-    Path("/work/shared/elevenlabs/openapi.json"),
-)
+# ElevenLabs' published HTTP API definition, as in their public documentation repository
+# (snapshot of August 2025):
+# https://github.com/elevenlabs/elevenlabs-docs/blob/main/fern/apis/api/openapi.json
+SPEC_CANDIDATES = (Path(__file__).resolve().with_name("openapi.json"),)
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "object": dict,
     "array": list,
