@@ -42,7 +42,11 @@ GIL_SWITCH_INTERVAL = 0.001
 def offline_env() -> None:
     """The offline engine's no-network, no-disk switches (also called right before it loads its
     models, so that a caller that skipped `apply()` still cannot download or write)."""
-    os.environ.update(OFFLINE_ENV)
+    for name, value in OFFLINE_ENV.items():
+        # Written only when missing: after `apply()` nothing is written from the worker thread
+        # that loads the models (setenv is not safe against a C library's getenv elsewhere).
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 def apply() -> None:
