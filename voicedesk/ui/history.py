@@ -38,8 +38,8 @@ class Entry:
 
 
 class HistoryPanel(QWidget):
-    speakAgain = Signal(str)
-    toBox = Signal(str)
+    speak_again = Signal(str)
+    to_box = Signal(str)
     copied = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -109,12 +109,12 @@ class HistoryPanel(QWidget):
     @Slot()
     def speak_current(self) -> None:
         if entry := self.current():
-            self.speakAgain.emit(entry.text)
+            self.speak_again.emit(entry.text)
 
     @Slot()
     def current_to_box(self) -> None:
         if entry := self.current():
-            self.toBox.emit(entry.text)
+            self.to_box.emit(entry.text)
 
     @Slot()
     def _update_buttons(self) -> None:
@@ -126,7 +126,7 @@ class HistoryPanel(QWidget):
     def _activated(self, item: QListWidgetItem) -> None:
         # Enter on a transcript puts it in the box (the likely next step); on speech, replays it.
         entry: Entry = item.data(_ROLE)
-        (self.toBox if entry.kind == "heard" else self.speakAgain).emit(entry.text)
+        (self.to_box if entry.kind == "heard" else self.speak_again).emit(entry.text)
 
     @Slot(QPoint)
     def _menu(self, pos: QPoint) -> None:

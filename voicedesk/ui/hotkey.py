@@ -39,7 +39,7 @@ class PushToTalkKey(QObject):
     pressed = Signal()
     released = Signal()
     # Where the key works, as one line for the window and Settings (changes as sources start).
-    noteChanged = Signal(str)
+    note_changed = Signal(str)
 
     def __init__(self, window: QWidget, key_name: str = "F9") -> None:
         super().__init__(window)
@@ -85,7 +85,7 @@ class PushToTalkKey(QObject):
             self.start_global()
 
     def start_global(self) -> None:
-        """Try the system-wide sources for this desktop, best first; `noteChanged` says which."""
+        """Try the system-wide sources for this desktop, best first; `note_changed` says which."""
         self.stop_global()
         self._pending, reason = candidates(QGuiApplication.platformName())
         self._reasons = [reason] if reason else []
@@ -127,7 +127,7 @@ class PushToTalkKey(QObject):
 
     def _set_note(self, text: str) -> None:
         self.note = text
-        self.noteChanged.emit(text)
+        self.note_changed.emit(text)
 
     def _drop_source(self) -> None:
         source, self._source = self._source, None

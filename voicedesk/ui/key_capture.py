@@ -20,7 +20,7 @@ def key_name(key: int) -> str:
 
 
 class KeyCaptureButton(QPushButton):
-    keyChanged = Signal(str)
+    key_changed = Signal(str)
 
     def __init__(self, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,7 +54,7 @@ class KeyCaptureButton(QPushButton):
         self._capturing = False
         if key != Qt.Key.Key_Escape:
             self._key = key_name(key)
-            self.keyChanged.emit(self._key)
+            self.key_changed.emit(self._key)
         self._show()
 
     def focusOutEvent(self, event: QFocusEvent) -> None:

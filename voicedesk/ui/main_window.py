@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         self._build_menu()
 
         self.ptt = PushToTalkKey(self, self.settings.ptt_key)
-        self.ptt.noteChanged.connect(self.ptt_bar.set_note)
+        self.ptt.note_changed.connect(self.ptt_bar.set_note)
         self.inserter = Inserter(self)
         self.inserter.failed.connect(self._insert_failed)
         self.ptt_server: PttServer | None = None
@@ -193,16 +193,16 @@ class MainWindow(QMainWindow):
                 log.info("`voicedesk ptt` is unavailable: %s", self.ptt_server.error)
         self.tray = Tray(app_icon(), self)
 
-        self.panel.speakRequested.connect(self.speak)
-        self.panel.stopRequested.connect(self.stop)
-        self.panel.box.fileRejected.connect(self.show_error)
+        self.panel.speak_requested.connect(self.speak)
+        self.panel.stop_requested.connect(self.stop)
+        self.panel.box.file_rejected.connect(self.show_error)
         self.panel.box.textChanged.connect(self.warmer.touch)
-        self.history.speakAgain.connect(self.speak)
-        self.history.toBox.connect(self._to_box)
+        self.history.speak_again.connect(self.speak)
+        self.history.to_box.connect(self._to_box)
         self.history.copied.connect(self._copied)
-        self.picker.voiceChosen.connect(self._voice_chosen)
-        self.picker.previewRequested.connect(self._preview)
-        self.picker.loadFailed.connect(self.show_error)
+        self.picker.voice_chosen.connect(self._voice_chosen)
+        self.picker.preview_requested.connect(self._preview)
+        self.picker.load_failed.connect(self.show_error)
         self.picker.combo.currentIndexChanged.connect(self._show_engine)
         self.volume.changed.connect(self.speaker.set_volume)
         self.volume.settled.connect(self._save_volume)
@@ -211,14 +211,14 @@ class MainWindow(QMainWindow):
         self.ptt.released.connect(self._ptt_up)
         self.ptt_bar.button.pressed.connect(self.ptt.press)
         self.ptt_bar.button.released.connect(self.ptt.release)
-        self.tray.showRequested.connect(self._raise)
-        self.tray.speakClipboard.connect(self.speak_clipboard)
-        self.tray.quitRequested.connect(self.quit)
+        self.tray.show_requested.connect(self._raise)
+        self.tray.speak_clipboard_requested.connect(self.speak_clipboard)
+        self.tray.quit_requested.connect(self.quit)
         self._start_hotkey()
 
     def _start_hotkey(self) -> None:
         if self._system_wide:
-            self.ptt.start_global()  # the note follows through `noteChanged`
+            self.ptt.start_global()  # the note follows through `note_changed`
         else:
             self.ptt_bar.set_note(f"{self.ptt.key_name} works while this window is focused.")
 

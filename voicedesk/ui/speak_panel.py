@@ -42,7 +42,7 @@ def _text_files(mime: QMimeData) -> list[Path]:
 class TextBox(QPlainTextEdit):
     """Plain text only (pasting rich text keeps just the words); `.txt` files can be dropped."""
 
-    fileRejected = Signal(str)
+    file_rejected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,18 +79,18 @@ class TextBox(QPlainTextEdit):
     def _insert_file(self, path: Path) -> None:
         try:
             if path.stat().st_size > MAX_DROP_BYTES:
-                self.fileRejected.emit(f"{path.name} is too large to read aloud.")
+                self.file_rejected.emit(f"{path.name} is too large to read aloud.")
                 return
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as error:
-            self.fileRejected.emit(f"Could not open {path.name}: {error.strerror or error}.")
+            self.file_rejected.emit(f"Could not open {path.name}: {error.strerror or error}.")
             return
         self.insertPlainText(text)
 
 
 class SpeakPanel(QWidget):
-    speakRequested = Signal(str)
-    stopRequested = Signal()
+    speak_requested = Signal(str)
+    stop_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,7 +128,7 @@ class SpeakPanel(QWidget):
         layout.addLayout(buttons)
 
         self.speak_button.clicked.connect(self.request_speak)
-        self.stop_button.clicked.connect(self.stopRequested)
+        self.stop_button.clicked.connect(self.stop_requested)
 
     @property
     def text(self) -> str:
@@ -142,7 +142,7 @@ class SpeakPanel(QWidget):
     def request_speak(self) -> None:
         # The selection if there is one (read a part), else everything.
         selected = self.box.textCursor().selectedText().replace("\u2029", "\n")
-        self.speakRequested.emit(selected if selected.strip() else self.text)
+        self.speak_requested.emit(selected if selected.strip() else self.text)
 
     def show_playing(self, text: str, state: str, queued: int = 0) -> None:
         """`state` is the speaker's: requesting, playing or buffering."""

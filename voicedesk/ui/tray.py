@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 
 class Tray(QObject):
-    showRequested = Signal()
-    speakClipboard = Signal()
-    quitRequested = Signal()
+    show_requested = Signal()
+    speak_clipboard_requested = Signal()
+    quit_requested = Signal()
 
     def __init__(self, icon: QIcon, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -38,15 +38,15 @@ class Tray(QObject):
 
     @Slot()
     def _show(self) -> None:
-        self.showRequested.emit()
+        self.show_requested.emit()
 
     @Slot()
     def _speak(self) -> None:
-        self.speakClipboard.emit()
+        self.speak_clipboard_requested.emit()
 
     @Slot()
     def _quit(self) -> None:
-        self.quitRequested.emit()
+        self.quit_requested.emit()
 
     @property
     def available(self) -> bool:
@@ -55,7 +55,7 @@ class Tray(QObject):
     @Slot(QSystemTrayIcon.ActivationReason)
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
-            self.showRequested.emit()
+            self.show_requested.emit()
 
     def hide(self) -> None:
         if self.icon is not None:

@@ -23,9 +23,9 @@ class _VoiceList:
 
 
 class VoicePicker(QWidget):
-    voiceChosen = Signal(str)
-    previewRequested = Signal(str, str)  # voice id, text
-    loadFailed = Signal(str)
+    voice_chosen = Signal(str)
+    preview_requested = Signal(str, str)  # voice id, text
+    load_failed = Signal(str)
 
     def __init__(self, background: Background, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,7 +111,7 @@ class VoicePicker(QWidget):
     def _failed(self, message: str) -> None:
         self._loading = None
         self._set_placeholder("Voices unavailable")
-        self.loadFailed.emit(message)
+        self.load_failed.emit(message)
 
     def select(self, voice_id: str) -> None:
         index = self.combo.findData(voice_id)
@@ -124,9 +124,9 @@ class VoicePicker(QWidget):
         voice_id = str(self.combo.itemData(index) or "")
         if voice_id:
             self._wanted = voice_id
-            self.voiceChosen.emit(voice_id)
+            self.voice_chosen.emit(voice_id)
 
     @Slot()
     def _preview(self) -> None:
         if self.voice_id:
-            self.previewRequested.emit(self.voice_id, PREVIEW_TEXT)
+            self.preview_requested.emit(self.voice_id, PREVIEW_TEXT)
