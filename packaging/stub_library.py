@@ -4,8 +4,9 @@ PyAV's `libavcodec` lists x265 (20 MB) and SVT-AV1 (7 MB) as DT_NEEDED, so the d
 will not load it, and `import av` fails, without a library of each name. voicedesk only decodes
 MP3 and resamples PCM, so the bundle carries a stand-in of a few kB instead: same soname, every
 function `libavcodec` imports from the real one, each returning a fixed value (NULL, or an error
-code for SVT-AV1). Every symbol still resolves at load time (also under `LD_BIND_NOW`), and
-FFmpeg only calls these functions when asked for an H.265 or AV1 *encoder*.
+code for SVT-AV1). Every one is needed: Python loads extension modules with RTLD_NOW, so all
+of libavcodec's imports must resolve when `av` is imported. FFmpeg only calls these functions
+when asked for an H.265 or AV1 *encoder*.
 
 Built with `as` and `ld` from binutils (which PyInstaller and `strip` need anyway); a library
 that exports data, not just functions, is refused rather than faked. Used by
