@@ -14,8 +14,12 @@ RUNTIME_DEBS := libpulse0 libportaudio2 libasound2-plugins libegl1 libgl1 libfon
 	libxcb-xkb1 libxcb-xfixes0 libxrender1 libxi6 espeak-ng-data
 TEST_DEBS := pulseaudio pulseaudio-utils xvfb xdotool x11-utils imagemagick espeak-ng strace mpv \
 	dbus-daemon sway wtype desktop-file-utils appstream
+# `make package`: PyInstaller appends its archive with objcopy; the spec strips with strip and
+# builds the encoder stand-ins with as, ld, nm and readelf (all binutils).
+PACKAGE_DEBS := binutils
 
-.PHONY: venv run test lint bench package package-test dist install-desktop system-deps test-deps clean
+.PHONY: venv run test lint bench package package-test dist install-desktop system-deps test-deps \
+	package-deps clean
 
 venv: $(STAMP)
 
@@ -32,6 +36,9 @@ system-deps:
 
 test-deps:
 	@DEBS="$(RUNTIME_DEBS) $(TEST_DEBS)" sh scripts/apt-deps.sh
+
+package-deps:
+	@DEBS="$(RUNTIME_DEBS) $(PACKAGE_DEBS)" sh scripts/apt-deps.sh
 
 run: system-deps venv
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname)" = Linux ]; then \
@@ -68,7 +75,7 @@ ARCHIVE := dist/voicedesk-$(VERSION)-linux-x86_64.tar.gz
 
 package: $(BUNDLE)
 
-$(BUNDLE): $(STAMP) $(BUNDLE_SOURCES) | system-deps
+$(BUNDLE): $(STAMP) $(BUNDLE_SOURCES) | package-deps
 	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/voicedesk.spec
 	@touch $@
 	@echo "built $@ ($$(du -sh dist/voicedesk | cut -f1))"

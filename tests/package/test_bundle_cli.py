@@ -1,4 +1,5 @@
-"""The bundle's command line: `--version`, `say` and `listen`, offline, with no Python around."""
+"""The bundle's command line with no Python around: `--version`, `say` and `listen` offline, and
+`say` through ElevenLabs (the emulator), whose MP3 the bundle's PyAV decodes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.emulator.config import TEST_API_KEY
+from tests.emulator.server import Emulator
 from tests.helpers.pulse import OUT_RATE, PulseServer
 from tests.helpers.sounds import speech_pcm
 from tests.helpers.xvfb import wait_for
@@ -104,3 +107,22 @@ def test_listen_offline_through_the_bundled_portaudio(
         if sum(word in transcripts[-1].lower() for word in WORDS) >= 3:
             return
     raise AssertionError(f"the words were not heard: {transcripts}")
+
+
+def test_say_through_elevenlabs_decodes_mp3_with_the_bundled_pyav(
+    bundle: Path, bundle_env: dict[str, str], pulse: PulseServer, emulator: Emulator
+) -> None:
+    """The default engine: MP3 from the emulator on 127.0.0.1, decoded by the bundle's PyAV (its
+    libavcodec loads the encoder stand-ins, packaging/stub_library.py) and heard."""
+    env = {
+        **bundle_env,
+        "ELEVENLABS_API_KEY": TEST_API_KEY,
+        "ELEVENLABS_BASE_URL": emulator.base_url,
+    }
+    with pulse.record_output() as heard:
+        result = run_bundle(
+            bundle, "say", "--engine", "elevenlabs", "Hello from the cloud voice.", env=env
+        )
+        assert result.returncode == 0, result.stderr
+        assert heard.wait_for_sound(30)
+    assert emulator.last("tts").json["text"] == "Hello from the cloud voice."
