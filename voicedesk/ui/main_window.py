@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from voicedesk import config
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
-from voicedesk.engines.base import Quota, SpeechEngine
+from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.elevenlabs_realtime import LiveTake
 from voicedesk.engines.factory import create_engine
 from voicedesk.errors import (
@@ -53,6 +53,7 @@ from voicedesk.ui.tray import Tray
 from voicedesk.ui.voice_picker import VoicePicker
 from voicedesk.ui.volume import VolumeControl
 from voicedesk.workers.background import Background
+from voicedesk.workers.budget import Budget
 from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.live_transcribe import LiveWords, supports_live
 from voicedesk.workers.speaker import PLAYING, REQUESTING
@@ -61,15 +62,16 @@ from voicedesk.workers.warmer import Warmer
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[Settings], SpeechEngine]
-_ENGINE_FIELDS = ("api_key", "base_url", "engine", "model_id", "stability", "similarity", "speed")
-
-
-class _Quota:
-    def __init__(self, engine: SpeechEngine) -> None:
-        self._engine = engine
-
-    def __call__(self, cancel: CancelToken) -> Quota | None:
-        return self._engine.quota()
+_ENGINE_FIELDS = (
+    "api_key",
+    "base_url",
+    "engine",
+    "model_id",
+    "stability",
+    "similarity",
+    "speed",
+    "erase_after_use",
+)
 
 
 class _Preload:
@@ -124,6 +126,8 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self.background = Background(self)
         self.warmer = Warmer(self.background, parent=self)
+        self.budget = Budget(self)  # credits, concurrency and erase after use
+        self.budget.apply(settings)
         self.live = LiveWords(self)
         self._take: LiveTake | None = None  # the live session of the take being recorded
         self._live_shown = 0  # the take whose words the push-to-talk bar shows (0: none)
@@ -262,6 +266,10 @@ class MainWindow(QMainWindow):
         recorder.error.connect(self._recorder_error)  # type: ignore[attr-defined]
         if hasattr(recorder, "capped"):
             recorder.capped.connect(self.ptt.release)
+        self.budget.account.quota_changed.connect(self.status.set_quota)
+        self.budget.account.quota_failed.connect(self._quota_failed)
+        self.budget.account.low.connect(self._credits_low)
+        self.budget.eraser.pending_changed.connect(self.status.set_erase_pending)
 
     # -- engines -------------------------------------------------------------------------
 
@@ -281,7 +289,7 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             self.warmer.warm_now()
         self._show_engine()
-        self.refresh_quota()
+        self.budget.set_engine(engine)
 
     def create_engine(self, settings: Settings) -> SpeechEngine:
         try:
@@ -307,15 +315,13 @@ class MainWindow(QMainWindow):
         self.status.set_engine(label, voice)
 
     def refresh_quota(self) -> None:
-        engine = self._engine
-        if engine is None or engine.name != "elevenlabs":
-            self.status.set_quota(None)
-            return
-        self.background.run(_Quota(engine), self._quota, self._quota_failed, name="quota")
+        self.budget.account.refresh()
 
-    def _quota(self, quota: Quota | None) -> None:
-        self.status.set_quota(quota)
+    @Slot(str)
+    def _credits_low(self, message: str) -> None:
+        self.show_error(message, kind="info")
 
+    @Slot(str)
     def _quota_failed(self, message: str) -> None:
         self.status.quota_label.setText("Quota unknown")
         self.status.quota_label.setToolTip(message)
@@ -407,7 +413,6 @@ class MainWindow(QMainWindow):
         self._end_fallback(uid)
         if not self._utterances:
             self._idle()
-        self.refresh_quota()
 
     @Slot(int, str)
     def _failed(self, uid: int, message: str) -> None:
@@ -426,7 +431,6 @@ class MainWindow(QMainWindow):
             self._speak_offline(text, message)
             return
         self.show_error(message)
-        self.refresh_quota()
 
     def _speak_offline(self, text: str, why: str) -> None:
         # Straight from inside the speaker's failure signal: the Speaker is re-entrant.
@@ -644,6 +648,7 @@ class MainWindow(QMainWindow):
                     + no_keyring_hint(),
                     kind="info",
                 )
+        self.budget.apply(new)
         if any(getattr(old, f) != getattr(new, f) for f in _ENGINE_FIELDS):
             self._use_engine(new)
         if old.output_device != new.output_device:
@@ -704,6 +709,7 @@ class MainWindow(QMainWindow):
         self.transcriber.shutdown()
         self.warmer.stop()
         self.background.shutdown()
+        self.budget.shutdown()
         for engine in self._engines:
             try:
                 engine.close()
