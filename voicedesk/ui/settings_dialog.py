@@ -244,8 +244,11 @@ class SettingsDialog(QDialog):
         self.plan_note = QLabel(plan_slots_text())
         self.plan_note.setObjectName("plan-slots-note")
         self.plan_note.setWordWrap(True)
-        self.plan_note.setVisible(bool(self.plan_note.text()))
-        eleven.addRow("", self.plan_note)
+        self.plan_note.setEnabled(False)  # a quiet hint, as the key note is
+        if self.plan_note.text():  # a hidden row would still take its spacing
+            eleven.addRow("", self.plan_note)
+        else:
+            self.plan_note.setVisible(False)
 
         # -- Voice -----------------------------------------------------------------------
         self.stability = _spin(0.0, 1.0, settings.stability, "Stability")
