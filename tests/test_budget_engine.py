@@ -264,3 +264,19 @@ def test_with_a_plan_of_two_a_third_request_waits_instead_of_failing(emulator: E
     assert results and results[0] > 0
     assert emulator.max_in_flight_by_kind["tts"] <= 2
     assert all(r.status == 200 for r in emulator.requests("tts"))
+
+
+@pytest.mark.emulator(history_item_header=False)
+def test_a_history_item_is_found_by_its_request_id(emulator: Emulator) -> None:
+    engine = make_engine(emulator)
+    heard = listen(engine)
+    try:
+        engine.generate_speech("First one.")
+        engine.generate_speech(TEXT)
+        facts = heard[-1]
+        assert facts.history_item_id is None and facts.request_id
+        found = engine.find_history_item(facts.request_id)
+        assert found is not None and emulator.history_items[found] == TEXT
+        assert engine.find_history_item("no-such-request") is None
+    finally:
+        engine.close()

@@ -164,3 +164,15 @@ def test_turning_erase_on_in_settings_applies_at_once(window, qtbot, emulator: E
     emulator.wait_done("history", timeout=10)
     qtbot.waitUntil(lambda: window.budget.eraser.pending == 0, timeout=10_000)
     assert emulator.history_items == {}
+
+
+@pytest.mark.emulator(history_item_header=False)
+def test_without_the_item_header_the_item_is_found_by_request_id(make_window, qtbot, emulator):
+    window = make_window(erase_after_use=True)
+    window.budget.eraser._retry.setInterval(100)
+    emulator.script("history", [Fault.server_error()])  # the first lookup fails: tried again
+    speak(qtbot, window, "Find me by my request.")
+    qtbot.waitUntil(lambda: window.budget.eraser.pending == 0, timeout=20_000)
+    assert emulator.history_items == {}
+    methods = [r.method for r in emulator.requests("history")]
+    assert methods.count("GET") == 2 and methods.count("DELETE") == 1

@@ -115,7 +115,9 @@ def test_a_hundred_rapid_speak_presses(window, qtbot, emulator, pulse):
     _quiet(window, qtbot)
     _not_frozen(beat)
     _all_back(window, qtbot, baseline)
-    assert len(emulator.requests("tts")) - before == 100  # one each, none lost or doubled
+    # The same text pressed again while it waits is merged (issue 15): the one playing and
+    # one waiting, not a paid request for each press (a few more if one ends mid-spam).
+    assert 2 <= len(emulator.requests("tts")) - before <= 25
     assert window.panel.text == TYPED
     assert not window.banner.isVisible()
     _still_speaks(window, qtbot, pulse)

@@ -85,6 +85,7 @@ class Service:
         # What the service keeps of each request (unless zero retention): history item id ->
         # the text spoken; transcript id -> its text. DELETE removes them.
         self.history: dict[str, str] = {}
+        self.history_requests: dict[str, str] = {}  # history item id -> its request id
         self.transcripts: dict[str, str] = {}
 
     def error(self, status: int, error: str, request_id: str, **values: object) -> Reply:
@@ -172,7 +173,8 @@ class Service:
             item_id = secrets.token_urlsafe(15)[:20]
             with self._lock:
                 self.history[item_id] = text
-            kept = (("history-item-id", item_id),)
+                self.history_requests[item_id] = request_id
+            kept = (("history-item-id", item_id),) if settings.history_item_header else ()
         headers = (
             ("request-id", request_id),
             *kept,
@@ -235,12 +237,35 @@ class Service:
         )
 
     # -- what the service kept -----------------------------------------------------------------
+    def _history_page(self, rec: RequestRecord) -> dict[str, Any]:
+        size = max(1, min(1000, int(rec.param("page_size") or 100)))
+        with self._lock:
+            newest = list(self.history.items())[::-1][:size]
+            requests = dict(self.history_requests)
+        items = [
+            {
+                "history_item_id": item_id,
+                "request_id": requests.get(item_id),
+                "text": text,
+                "date_unix": 1_800_000_000,
+                "character_count_change_from": 0,
+                "character_count_change_to": len(text),
+                "content_type": "audio/mpeg",
+                "state": "created",
+            }
+            for item_id, text in newest
+        ]
+        last = items[-1]["history_item_id"] if items else None
+        return {"history": items, "last_history_item_id": last, "has_more": False}
+
     def delete(self, rec: RequestRecord, request_id: str) -> Reply:
         pattern = HISTORY_ITEM_PATH if rec.kind == "history" else TRANSCRIPT_PATH
         match = pattern.match(rec.path)
         store = self.history if rec.kind == "history" else self.transcripts
         with self._lock:
             found = match is not None and store.pop(match["item_id"], None) is not None
+            if found and match is not None:
+                self.history_requests.pop(match["item_id"], None)
         if not found:
             return json_reply(404, {"detail": {"status": "not_found", "message": "Not found"}})
         return json_reply(200, {"status": "ok"}, headers=(("request-id", request_id),))
@@ -257,6 +282,8 @@ class Service:
             if voice is None:
                 return self.error(404, "voice_not_found", request_id, voice_id=match["voice_id"])
             return json_reply(200, voice.to_json(), headers)
+        if rec.path == "/v1/history":
+            return json_reply(200, self._history_page(rec), headers)
         if rec.path == "/v1/models":
             return json_reply(200, [catalog.model_json(m) for m in catalog.MODELS], headers)
         with self._lock:

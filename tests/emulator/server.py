@@ -230,6 +230,7 @@ class Emulator:
         self.settings = self._initial
         self.service.character_count = 0
         self.service.history.clear()
+        self.service.history_requests.clear()
         self.service.transcripts.clear()
         self.internal_errors.clear()
 

@@ -64,6 +64,8 @@ WARM_UP_TIMEOUT = 5.0
 # Zero retention (`enable_logging=false`) "may only be used by enterprise customers" (the SDK's
 # docstring for the parameter); the subscription's tier says whether this account is one.
 ZERO_RETENTION_TIERS = ("enterprise",)
+# Newest history items searched for a request's own (it was made moments ago).
+HISTORY_LOOKUP_PAGE = 20
 
 
 class ElevenLabsEngine(SpeechEngine):
@@ -422,6 +424,23 @@ class ElevenLabsEngine(SpeechEngine):
             ),
             cancel,
         )
+
+    def find_history_item(
+        self, request_id: str, *, cancel: threading.Event | None = None
+    ) -> str | None:
+        """The history item of the request `request_id`, for a speech response that came
+        without a `history-item-id` header: looked up among the newest items; None if absent."""
+        page = self._call(
+            lambda: self._client.history.list(
+                page_size=HISTORY_LOOKUP_PAGE, request_options=self._options()
+            ),
+            cancel,
+        )
+        for item in getattr(page, "history", None) or []:
+            if getattr(item, "request_id", None) == request_id:
+                found = getattr(item, "history_item_id", None)
+                return found if isinstance(found, str) and found else None
+        return None
 
     def delete_transcript(
         self, transcript_id: str, *, cancel: threading.Event | None = None

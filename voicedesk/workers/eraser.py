@@ -30,7 +30,8 @@ RETRY_MS = 30_000
 # Bounded like every input: past this many waiting, the oldest is given up (and logged).
 MAX_PENDING = 1000
 
-ItemKind = Literal["history", "transcript"]
+# "request": a speech response without `history-item-id`: its item is found by `request-id`.
+ItemKind = Literal["history", "request", "transcript"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ class Item:
 
     @property
     def label(self) -> str:
-        return "speech history item" if self.kind == "history" else "transcript"
+        return "transcript" if self.kind == "transcript" else "speech history item"
 
 
 class Eraser(QObject):
@@ -72,6 +73,12 @@ class Eraser(QObject):
         facts = heard.facts
         if facts.history_item_id:
             self._add(Item(heard.engine, "history", facts.history_item_id))
+        elif (
+            facts.kind == "tts"
+            and facts.request_id
+            and not getattr(heard.engine, "zero_retention", False)  # else nothing was kept
+        ):
+            self._add(Item(heard.engine, "request", facts.request_id))
         if facts.transcript_id:
             self._add(Item(heard.engine, "transcript", facts.transcript_id))
 
@@ -136,9 +143,17 @@ class _Delete:
 
     def __call__(self) -> None:
         item, engine = self.item, self.item.engine
-        delete = engine.delete_history_item if item.kind == "history" else engine.delete_transcript  # type: ignore[attr-defined]
         try:
-            delete(item.item_id, cancel=self.cancel)
+            if item.kind == "transcript":
+                engine.delete_transcript(item.item_id, cancel=self.cancel)  # type: ignore[attr-defined]
+            else:
+                found = item.item_id
+                if item.kind == "request":
+                    found = engine.find_history_item(item.item_id, cancel=self.cancel)  # type: ignore[attr-defined]
+                    if found is None:  # not written yet, or already gone: look again later
+                        self.poster.post(self.failed, item, "Not in the history yet.")
+                        return
+                engine.delete_history_item(found, cancel=self.cancel)  # type: ignore[attr-defined]
         except VoiceDeskError as error:
             self.poster.post(self.failed, item, error.message)
         except Exception as error:  # a bug: logged, and the item stays pending
