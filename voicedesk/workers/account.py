@@ -55,6 +55,11 @@ class Account(QObject):
     def quota(self) -> Quota | None:
         return self._quota
 
+    @property
+    def busy(self) -> int:
+        """Subscription fetches still running."""
+        return self._tasks.busy
+
     def set_engine(self, engine: SpeechEngine | None) -> None:
         """Follow `engine`: its subscription now and every few minutes (ElevenLabs only)."""
         self._engine = engine

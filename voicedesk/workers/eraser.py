@@ -65,6 +65,11 @@ class Eraser(QObject):
     def pending(self) -> int:
         return len(self._pending)
 
+    @property
+    def busy(self) -> int:
+        """Deletions running now."""
+        return self._tasks.busy
+
     @Slot(object)
     def heard(self, heard: Heard) -> None:
         """A response's facts (queued from the request's thread): erase what it kept."""
