@@ -11,7 +11,8 @@ pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note
 
 
 def test_copy_speak_again_and_to_box(window, qtbot, emulator):
-    window.speak("First thing said.")
+    with qtbot.waitSignal(window.speaker.utterance_started, timeout=10000):
+        window.speak("First thing said.")  # in the history once heard, not when queued
     window.transcriber.transcribed.emit("something I dictated")
     assert [e.kind for e in window.history.entries()] == ["heard", "spoken"]
 
@@ -39,7 +40,8 @@ def test_keyboard_on_the_list(window, qtbot):
     assert window.panel.text == "dictated words"
 
 
-def test_buttons_wait_for_an_entry(window):
+def test_buttons_wait_for_an_entry(window, qtbot):
     assert not window.history.copy_button.isEnabled()
-    window.speak("Now there is one.")
+    with qtbot.waitSignal(window.speaker.utterance_started, timeout=10000):
+        window.speak("Now there is one.")
     assert window.history.copy_button.isEnabled()

@@ -40,7 +40,7 @@ def _settled(window, qtbot) -> Vitals:
     qtbot.waitUntil(window.picker.combo.isEnabled, timeout=10_000)
     with qtbot.waitSignal(window.speaker.idle, timeout=15_000):
         window.speak("Warm up.")
-    qtbot.waitUntil(lambda: window.background.busy == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.background.busy == window.budget.busy == 0, timeout=10_000)
     return Vitals.now(ignore_ports=baseline_ports(window))
 
 
@@ -61,7 +61,7 @@ def _quiet(window, qtbot) -> None:
             f"{len(speaker._threads)} threads, slots free {limits.API_SLOTS.available()}"
         ) from None
     qtbot.waitUntil(lambda: not window.transcriber.busy, timeout=60_000)
-    qtbot.waitUntil(lambda: window.background.busy == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.background.busy == window.budget.busy == 0, timeout=10_000)
 
 
 def _all_back(window, qtbot, baseline: Vitals) -> None:
@@ -115,7 +115,9 @@ def test_a_hundred_rapid_speak_presses(window, qtbot, emulator, pulse):
     _quiet(window, qtbot)
     _not_frozen(beat)
     _all_back(window, qtbot, baseline)
-    assert len(emulator.requests("tts")) - before == 100  # one each, none lost or doubled
+    # The same text pressed again while it waits is merged (issue 15): the one playing and
+    # one waiting, not a paid request for each press (a few more if one ends mid-spam).
+    assert 2 <= len(emulator.requests("tts")) - before <= 25
     assert window.panel.text == TYPED
     assert not window.banner.isVisible()
     _still_speaks(window, qtbot, pulse)

@@ -54,6 +54,7 @@ class Key(StrEnum):
     LIVE_TRANSCRIPT = "ptt/live_transcript"
     TYPE_INTO_FOCUSED = "ptt/type_into_focused"
     INSERT_METHOD = "ptt/insert_method"
+    ERASE_AFTER_USE = "privacy/erase_after_use"
     SETTINGS_VERSION = "settings_version"
 
 
@@ -91,6 +92,9 @@ class Settings:
     # Type the transcript where the user's cursor is (opt-in), and how.
     type_into_focused: bool = False
     insert_method: InsertMethod = "auto"
+    # Delete each utterance's history item and each transcript from ElevenLabs once used (or
+    # ask for zero retention where the account allows it). Env: VOICEDESK_ERASE_AFTER_USE.
+    erase_after_use: bool = False
     # Fields whose value came from the environment: shown, used, never saved.
     from_environment: frozenset[str] = frozenset()
 
@@ -273,6 +277,10 @@ def load_settings(store: QSettings | None = None) -> Settings:
         read_timeout = _positive_float(env_timeout, read_timeout)
         from_env.add("read_timeout")
     insert_method = str(store.value(Key.INSERT_METHOD, "auto") or "auto")
+    erase = _bool(store.value(Key.ERASE_AFTER_USE, False))
+    if (env_erase := os.environ.get("VOICEDESK_ERASE_AFTER_USE", "").strip()) != "":
+        erase = _bool(env_erase.lower())
+        from_env.add("erase_after_use")
     return Settings(
         api_key=api_key,
         api_key_source=source,
@@ -294,6 +302,7 @@ def load_settings(store: QSettings | None = None) -> Settings:
         live_transcript=_optional_bool(store.value(Key.LIVE_TRANSCRIPT)),
         type_into_focused=_bool(store.value(Key.TYPE_INTO_FOCUSED, False)),
         insert_method=insert_method if insert_method in INSERT_METHODS else "auto",  # type: ignore[arg-type]
+        erase_after_use=erase,
         from_environment=frozenset(from_env),
     )
 
@@ -304,6 +313,7 @@ _ENV_KEYS: dict[str, Key] = {
     "base_url": Key.BASE_URL,
     "allow_insecure_http": Key.ALLOW_INSECURE_HTTP,
     "read_timeout": Key.READ_TIMEOUT,
+    "erase_after_use": Key.ERASE_AFTER_USE,
 }
 
 
@@ -330,6 +340,7 @@ def save_settings(settings: Settings, store: QSettings | None = None) -> None:
         Key.LIVE_TRANSCRIPT: "" if settings.live_transcript is None else settings.live_transcript,
         Key.TYPE_INTO_FOCUSED: settings.type_into_focused,
         Key.INSERT_METHOD: settings.insert_method,
+        Key.ERASE_AFTER_USE: settings.erase_after_use,
         Key.SETTINGS_VERSION: SETTINGS_VERSION,
     }
     from_env = {_ENV_KEYS[name] for name in settings.from_environment if name in _ENV_KEYS}

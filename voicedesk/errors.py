@@ -183,3 +183,15 @@ class LiveNeedsElevenLabsError(VoiceDeskError):
     default_message = (
         "Live words need ElevenLabs (an API key); the offline engine transcribes after the take."
     )
+
+
+# -- privacy and budget (credits, the speaking queue) -------------------------------------------
+
+
+class QueueFullError(VoiceDeskError):
+    """Speak pressed while the queue already holds `speaker.MAX_QUEUED` utterances: every one
+    is a paid request, so no more are queued until some have played."""
+
+    default_message = (
+        "Several utterances are already waiting to be spoken; wait for them, or press Stop."
+    )

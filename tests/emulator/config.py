@@ -30,6 +30,11 @@ class Settings:
     tier: str = "creator"
     character_limit: int = 1_000_000
     region: str = "us-central1"
+    # Zero retention: an enterprise account may send `enable_logging=false`, and then nothing
+    # of the request is kept (no history item, no transcript). Other accounts' flag is ignored.
+    zero_retention: bool = False
+    # Off: speech responses carry no `history-item-id` (clients find the item by `request-id`).
+    history_item_header: bool = True
     # Recognition time, the same for batch STT and a realtime commit: `recognition_delay`
     # seconds plus `recognition_rate` seconds a second of audio not yet recognised (batch: the
     # whole take; realtime: what came after the last partial).

@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Literal, get_args
 
-Kind = Literal["tts", "stt", "realtime", "voices", "models", "user", "other"]
+Kind = Literal[
+    "tts", "stt", "realtime", "voices", "models", "user", "history", "transcript", "other"
+]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 ANY = "any"  # a plan entry for whichever request comes next
 

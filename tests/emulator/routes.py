@@ -21,6 +21,8 @@ MAX_TEXT = 40_000  # per request, whatever the model allows
 PAID_KINDS: tuple[Kind, ...] = ("tts", "stt", "realtime")
 TTS_PATH = re.compile(r"^/v1/text-to-speech/(?P<voice_id>[^/]+)(?P<stream>/stream)?$")
 VOICE_PATH = re.compile(r"^/v1/voices/(?P<voice_id>[^/]+)$")
+HISTORY_ITEM_PATH = re.compile(r"^/v1/history/(?P<item_id>[^/]+)$")
+TRANSCRIPT_PATH = re.compile(r"^/v1/speech-to-text/transcripts/(?P<item_id>[^/]+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,10 @@ def classify(method: str, path: str) -> Kind:
         return "stt"
     if path == "/v1/speech-to-text/realtime":
         return "realtime"
+    if path.startswith("/v1/speech-to-text/transcripts/"):
+        return "transcript"
+    if path.startswith("/v1/history"):
+        return "history"
     if path.startswith(("/v1/voices", "/v2/voices")):
         return "voices"
     if path == "/v1/models":
@@ -76,6 +82,11 @@ class Service:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.character_count = 0
+        # What the service keeps of each request (unless zero retention): history item id ->
+        # the text spoken; transcript id -> its text. DELETE removes them.
+        self.history: dict[str, str] = {}
+        self.history_requests: dict[str, str] = {}  # history item id -> its request id
+        self.transcripts: dict[str, str] = {}
 
     def error(self, status: int, error: str, request_id: str, **values: object) -> Reply:
         return json_reply(status, catalog.error_body(error, request_id, **values))
@@ -97,6 +108,8 @@ class Service:
             return self.tts(rec, settings, request_id, paid_in_flight)
         if rec.kind == "stt" and rec.method == "POST":
             return self.stt(rec, settings, request_id)
+        if rec.kind in ("history", "transcript") and rec.method == "DELETE":
+            return self.delete(rec, request_id)
         if rec.method != "GET":
             return json_reply(405, {"detail": "Method Not Allowed"})
         return self.get(rec, settings, request_id)
@@ -155,9 +168,16 @@ class Service:
                 )
             self.character_count += cost
         audio = speech_mp3(text, settings.audio, output_format, voice.frequency)
+        kept: tuple[tuple[str, str], ...] = ()
+        if not _zero_retention(rec, settings):
+            item_id = secrets.token_urlsafe(15)[:20]
+            with self._lock:
+                self.history[item_id] = text
+                self.history_requests[item_id] = request_id
+            kept = (("history-item-id", item_id),) if settings.history_item_header else ()
         headers = (
             ("request-id", request_id),
-            ("history-item-id", secrets.token_urlsafe(15)[:20]),
+            *kept,
             ("character-cost", str(cost)),
             ("current-concurrent-requests", str(paid_in_flight)),
             ("maximum-concurrent-requests", str(settings.concurrency_limit or 0)),
@@ -200,6 +220,9 @@ class Service:
                 )
             seconds = len(audio) / 32_000
         language = _given(fields.get("language_code")) or "eng"
+        if not _zero_retention(rec, settings):
+            with self._lock:
+                self.transcripts[request_id] = text
         return json_reply(
             200,
             {
@@ -213,6 +236,40 @@ class Service:
             headers=(("request-id", request_id),),
         )
 
+    # -- what the service kept -----------------------------------------------------------------
+    def _history_page(self, rec: RequestRecord) -> dict[str, Any]:
+        size = max(1, min(1000, int(rec.param("page_size") or 100)))
+        with self._lock:
+            newest = list(self.history.items())[::-1][:size]
+            requests = dict(self.history_requests)
+        items = [
+            {
+                "history_item_id": item_id,
+                "request_id": requests.get(item_id),
+                "text": text,
+                "date_unix": 1_800_000_000,
+                "character_count_change_from": 0,
+                "character_count_change_to": len(text),
+                "content_type": "audio/mpeg",
+                "state": "created",
+            }
+            for item_id, text in newest
+        ]
+        last = items[-1]["history_item_id"] if items else None
+        return {"history": items, "last_history_item_id": last, "has_more": False}
+
+    def delete(self, rec: RequestRecord, request_id: str) -> Reply:
+        pattern = HISTORY_ITEM_PATH if rec.kind == "history" else TRANSCRIPT_PATH
+        match = pattern.match(rec.path)
+        store = self.history if rec.kind == "history" else self.transcripts
+        with self._lock:
+            found = match is not None and store.pop(match["item_id"], None) is not None
+            if found and match is not None:
+                self.history_requests.pop(match["item_id"], None)
+        if not found:
+            return json_reply(404, {"detail": {"status": "not_found", "message": "Not found"}})
+        return json_reply(200, {"status": "ok"}, headers=(("request-id", request_id),))
+
     # -- account ------------------------------------------------------------------------------
     def get(self, rec: RequestRecord, settings: Settings, request_id: str) -> Reply:
         headers = (("request-id", request_id),)
@@ -225,6 +282,8 @@ class Service:
             if voice is None:
                 return self.error(404, "voice_not_found", request_id, voice_id=match["voice_id"])
             return json_reply(200, voice.to_json(), headers)
+        if rec.path == "/v1/history":
+            return json_reply(200, self._history_page(rec), headers)
         if rec.path == "/v1/models":
             return json_reply(200, [catalog.model_json(m) for m in catalog.MODELS], headers)
         with self._lock:
@@ -235,6 +294,11 @@ class Service:
         if rec.path == "/v1/user":
             return json_reply(200, catalog.user_json(subscription), headers)
         return json_reply(404, {"detail": "Not Found"})
+
+
+def _zero_retention(rec: RequestRecord, settings: Settings) -> bool:
+    """`enable_logging=false` on an account allowed to use it (others' flag is ignored)."""
+    return settings.zero_retention and rec.param("enable_logging") == "false"
 
 
 def _given(value: str | None) -> str | None:

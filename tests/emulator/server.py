@@ -229,6 +229,9 @@ class Emulator:
         self.faults.clear()
         self.settings = self._initial
         self.service.character_count = 0
+        self.service.history.clear()
+        self.service.history_requests.clear()
+        self.service.transcripts.clear()
         self.internal_errors.clear()
 
     def script(self, kind: Kind | Literal["any"], faults: Iterable[Fault | None]) -> None:
@@ -250,6 +253,18 @@ class Emulator:
     @character_count.setter
     def character_count(self, value: int) -> None:
         self.service.character_count = value
+
+    @property
+    def history_items(self) -> dict[str, str]:
+        """History items the account still keeps: id -> the text spoken."""
+        with self.service._lock:
+            return dict(self.service.history)
+
+    @property
+    def transcripts(self) -> dict[str, str]:
+        """Transcripts the account still keeps: id -> text."""
+        with self.service._lock:
+            return dict(self.service.transcripts)
 
     # -- observation ----------------------------------------------------------------------------
     def requests(self, kind: Kind | None = None) -> list[RequestRecord]:

@@ -65,7 +65,7 @@ def emulator_ports(window: MainWindow) -> tuple[int, ...]:
 
 def _settle(window: MainWindow, wait_until: WaitUntil) -> None:
     wait_until(lambda: not window.speaker.is_busy(), 120)
-    wait_until(lambda: window.background.busy == 0, 30)
+    wait_until(lambda: window.background.busy == window.budget.busy == 0, 30)
     wait_until(lambda: limits.API_SLOTS.available() == limits.MAX_CONCURRENT_API_CALLS, 10)
 
 

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import httpx
 from elevenlabs.client import ElevenLabs
+from elevenlabs.core.api_error import ApiError
 from elevenlabs.core.request_options import RequestOptions
 
 from voicedesk.cancel import on_cancel
@@ -36,6 +37,7 @@ from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFor
 from voicedesk.engines.elevenlabs_errors import Failure, check_audio_response, classify, expect
 from voicedesk.engines.elevenlabs_realtime import LiveTake, PartialCallback, RealtimeSession
 from voicedesk.engines.http_client import make_client
+from voicedesk.engines.usage import ResponseFacts, ResponseListener, facts_from_headers
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
     Cancelled,
@@ -59,6 +61,11 @@ DEFAULT_TIMEOUT = 15.0
 VOICES_PAGE_SIZE = 100
 # A warm-up that takes longer than this is no help: give its API slot back.
 WARM_UP_TIMEOUT = 5.0
+# Zero retention (`enable_logging=false`) "may only be used by enterprise customers" (the SDK's
+# docstring for the parameter); the subscription's tier says whether this account is one.
+ZERO_RETENTION_TIERS = ("enterprise",)
+# Newest history items searched for a request's own (it was made moments ago).
+HISTORY_LOOKUP_PAGE = 20
 
 
 class ElevenLabsEngine(SpeechEngine):
@@ -79,6 +86,7 @@ class ElevenLabsEngine(SpeechEngine):
         retry: RetryPolicy = RETRY,
         allow_insecure_http: bool = False,
         verify: ssl.SSLContext | bool = True,
+        erase_after_use: bool = False,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -98,6 +106,13 @@ class ElevenLabsEngine(SpeechEngine):
         self.stt_model_id = stt_model_id
         self._timeout = timeout
         self._retry = retry
+        # Erase after use: ask for zero retention where the account allows it (known once
+        # `quota()` has read the tier), else the caller deletes what `on_response` reports.
+        self.erase_after_use = erase_after_use
+        self.zero_retention_allowed = False
+        # Told about every response's account facts (credits, concurrency, what was kept), on
+        # the thread that made the request. Set by whoever shows them; exceptions are logged.
+        self.on_response: ResponseListener | None = None
         # Our own httpx client: one connection pool for every call (keep-alive saves a TCP and
         # TLS handshake on each utterance), and nothing read from the environment behind our back.
         # `verify` is only ever an SSLContext trusting a test CA (tests, benchmarks): never off.
@@ -148,6 +163,23 @@ class ElevenLabsEngine(SpeechEngine):
         log.debug("warm-up: HTTP %d", response.status_code)
         return True
 
+    @property
+    def zero_retention(self) -> bool:
+        """Requests go out with `enable_logging=false`: the service keeps nothing to erase."""
+        return self.erase_after_use and self.zero_retention_allowed
+
+    def _enable_logging(self) -> bool | None:
+        return False if self.zero_retention else None  # None: the parameter is not sent
+
+    def _report(self, facts: ResponseFacts) -> None:
+        listener = self.on_response
+        if listener is None:
+            return
+        try:
+            listener(facts)
+        except Exception:  # a listener's bug must not fail the request it reports on
+            log.exception("response listener failed")
+
     def _options(self, **extra: Any) -> RequestOptions:
         return RequestOptions(max_retries=0, timeout_in_seconds=self._timeout, **extra)  # type: ignore[typeddict-item]
 
@@ -163,6 +195,9 @@ class ElevenLabsEngine(SpeechEngine):
     def _fail(self, exc: BaseException, attempt: int, cancel: threading.Event | None) -> Failure:
         if cancel is not None and cancel.is_set():
             raise Cancelled() from None
+        if isinstance(exc, ApiError) and exc.headers:
+            # A 429 names the plan's concurrency too: lower our own count before the retry.
+            self._report(facts_from_headers("error", exc.headers))
         failure = classify(exc, self._api_key)
         log.info(
             "ElevenLabs attempt %d failed: %s (%s)", attempt, type(exc).__name__, failure.retryable
@@ -228,6 +263,7 @@ class ElevenLabsEngine(SpeechEngine):
                             previous_text=piece.previous_text,
                             next_text=piece.next_text,
                             voice_settings=self.voice_settings,  # type: ignore[arg-type]
+                            enable_logging=self._enable_logging(),
                             # chunk_size None: hand over bytes as they arrive, not in 1 KiB batches.
                             request_options=self._options(chunk_size=None),
                         )
@@ -241,6 +277,7 @@ class ElevenLabsEngine(SpeechEngine):
                 # A 200 that is not audio (an HTML error page from a proxy, JSON): a clear
                 # error before any byte, not retried (it would come back the same).
                 check_audio_response(response.headers.get("content-type"))
+                self._report(facts_from_headers("tts", response.headers))
                 opened.callback(on_cancel(cancel, functools.partial(_interrupt, response)))
                 chunks = iter(http_response.data)
                 first = self._first_chunk(chunks, attempt, cancel)
@@ -288,16 +325,31 @@ class ElevenLabsEngine(SpeechEngine):
             raise RecordingTooShortError()
 
         def request() -> str:
-            result = self._client.speech_to_text.convert(
+            enable_logging = self._enable_logging()
+            raw = self._client.speech_to_text.with_raw_response.convert(
                 model_id=self.stt_model_id,
                 file=("speech.pcm", pcm, "application/octet-stream"),
                 file_format="pcm_s16le_16",
                 language_code=language or None,
                 tag_audio_events=False,
+                enable_logging=enable_logging,
                 request_options=self._options(),
             )
+            result = raw.data
             # `construct_type` does not validate: check the shape here, or garbage reads as "".
-            return expect(getattr(result, "text", None), str, "transcript").strip()
+            text = expect(getattr(result, "text", None), str, "transcript").strip()
+            kept = getattr(result, "transcription_id", None)
+            self._report(
+                facts_from_headers(
+                    "stt",
+                    raw.headers,
+                    # Zero retention keeps no transcript: nothing to delete.
+                    transcript_id=kept
+                    if isinstance(kept, str) and enable_logging is None
+                    else None,
+                )
+            )
+            return text
 
         return self._call(request, cancel)
 
@@ -352,14 +404,69 @@ class ElevenLabsEngine(SpeechEngine):
         sub = self._call(
             lambda: self._client.user.subscription.get(request_options=self._options()), None
         )
-        return Quota(
+        quota = Quota(
             used=expect(getattr(sub, "character_count", None), int, "subscription"),
             limit=expect(getattr(sub, "character_limit", None), int, "subscription"),
             tier=str(getattr(sub, "tier", None) or ""),
         )
+        self.zero_retention_allowed = quota.tier.lower().startswith(ZERO_RETENTION_TIERS)
+        return quota
+
+    # -- erasing what the service kept ---------------------------------------------------
+
+    def delete_history_item(
+        self, history_item_id: str, *, cancel: threading.Event | None = None
+    ) -> None:
+        """Delete one speech history item (`DELETE /v1/history/{id}`); gone already is fine."""
+        self._call(
+            functools.partial(
+                _gone_is_fine, self._client.history.delete, history_item_id, self._options()
+            ),
+            cancel,
+        )
+
+    def find_history_item(
+        self, request_id: str, *, cancel: threading.Event | None = None
+    ) -> str | None:
+        """The history item of the request `request_id`, for a speech response that came
+        without a `history-item-id` header: looked up among the newest items; None if absent."""
+        page = self._call(
+            lambda: self._client.history.list(
+                page_size=HISTORY_LOOKUP_PAGE, request_options=self._options()
+            ),
+            cancel,
+        )
+        for item in getattr(page, "history", None) or []:
+            if getattr(item, "request_id", None) == request_id:
+                found = getattr(item, "history_item_id", None)
+                return found if isinstance(found, str) and found else None
+        return None
+
+    def delete_transcript(
+        self, transcript_id: str, *, cancel: threading.Event | None = None
+    ) -> None:
+        """Delete one stored transcript (`DELETE /v1/speech-to-text/transcripts/{id}`)."""
+        self._call(
+            functools.partial(
+                _gone_is_fine,
+                self._client.speech_to_text.transcripts.delete,
+                transcript_id,
+                self._options(),
+            ),
+            cancel,
+        )
 
 
 _RETRY = object()
+
+
+def _gone_is_fine(delete: Callable[..., Any], item_id: str, options: RequestOptions) -> None:
+    """A deletion whose item is already gone (404) has done its job."""
+    try:
+        delete(item_id, request_options=options)
+    except ApiError as exc:
+        if exc.status_code != 404:
+            raise
 
 
 def _interrupt(response: httpx.Response) -> None:

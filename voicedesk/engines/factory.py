@@ -26,6 +26,7 @@ def create_engine(settings: Settings, choice: str | None = None) -> SpeechEngine
             voice_settings=settings.voice_settings(),
             timeout=settings.read_timeout,
             allow_insecure_http=settings.allow_insecure_http,
+            erase_after_use=settings.erase_after_use,
         )
     from voicedesk.engines.local import LocalEngine
 

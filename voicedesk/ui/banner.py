@@ -22,6 +22,9 @@ class Banner(QFrame):
         self.action_button = QPushButton(self)
         self.action_button.setAccessibleName("Message action")
         self.action_button.setVisible(False)
+        self.second_button = QPushButton(self)  # a second choice, e.g. "Retry offline"
+        self.second_button.setAccessibleName("Second message action")
+        self.second_button.setVisible(False)
         self.close_button = QPushButton("Dismiss", self)
         self.close_button.setAccessibleName("Dismiss message")
         self.close_button.setFlat(True)
@@ -29,10 +32,13 @@ class Banner(QFrame):
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.action_button)
+        layout.addWidget(self.second_button)
         layout.addWidget(self.close_button)
         self.close_button.clicked.connect(self.dismiss)
         self.action_button.clicked.connect(self._act)
+        self.second_button.clicked.connect(self._act_second)
         self._action: Callable[[], object] | None = None
+        self._second: Callable[[], object] | None = None
         self.kind = ""
         self.setVisible(False)
 
@@ -48,6 +54,7 @@ class Banner(QFrame):
         kind: str = "error",
         action: str = "",
         on_action: Callable[[], object] | None = None,
+        second: tuple[str, Callable[[], object]] | None = None,
     ) -> None:
         self.kind = kind
         self.label.setText(text)
@@ -56,6 +63,10 @@ class Banner(QFrame):
         self.action_button.setText(action)
         self.action_button.setAccessibleName(action.replace("&", ""))
         self.action_button.setVisible(bool(action and on_action))
+        second_text, self._second = second if second is not None else ("", None)
+        self.second_button.setText(second_text)
+        self.second_button.setAccessibleName(second_text.replace("&", ""))
+        self.second_button.setVisible(second is not None)
         # Tinted from the palette, so it reads in light and dark themes.
         palette = self.palette()
         base = palette.color(QPalette.ColorRole.Window)
@@ -68,11 +79,18 @@ class Banner(QFrame):
     @Slot()
     def dismiss(self) -> None:
         self.setVisible(False)
-        self._action = None
+        self._action = self._second = None
 
     @Slot()
     def _act(self) -> None:
         action = self._action
+        self.dismiss()
+        if action is not None:
+            action()
+
+    @Slot()
+    def _act_second(self) -> None:
+        action = self._second
         self.dismiss()
         if action is not None:
             action()

@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-Kind = Literal["spoken", "heard"]
+# "spoken": played to the end or until it failed; "stopped": the user stopped it while it played.
+Kind = Literal["spoken", "stopped", "heard"]
+_VERBS = {"spoken": "Spoke", "stopped": "Stopped", "heard": "Heard"}
 MAX_ENTRIES = 200  # a long session must not grow without bound
 _ROLE = Qt.ItemDataRole.UserRole
 
@@ -31,7 +33,7 @@ class Entry:
 
     @property
     def label(self) -> str:
-        what = "Spoke" if self.kind == "spoken" else "Heard"
+        what = _VERBS[self.kind]
         flat = " ".join(self.text.split())
         short = flat if len(flat) <= 120 else flat[:117] + "…"
         return f"{self.at:%H:%M}  {what}: {short}"
@@ -83,7 +85,7 @@ class HistoryPanel(QWidget):
         button.setAccessibleName(text.replace("&", ""))
         return button
 
-    def add(self, kind: Kind, text: str) -> None:
+    def add(self, kind: Kind, text: str) -> Entry:
         entry = Entry(kind, text, datetime.now())
         item = QListWidgetItem(entry.label)
         item.setData(_ROLE, entry)
@@ -92,6 +94,17 @@ class HistoryPanel(QWidget):
         while self.list.count() > MAX_ENTRIES:
             self.list.takeItem(self.list.count() - 1)
         self.list.setCurrentRow(0)
+        return entry
+
+    def mark_stopped(self, entry: Entry) -> None:
+        """`entry` (from `add`) was stopped while it played: say so in its line."""
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(_ROLE) == entry:
+                stopped = Entry("stopped", entry.text, entry.at)
+                item.setData(_ROLE, stopped)
+                item.setText(stopped.label)
+                return
 
     def entries(self) -> list[Entry]:
         return [self.list.item(i).data(_ROLE) for i in range(self.list.count())]

@@ -6,6 +6,7 @@ Nothing slow happens here: speaking and transcribing run in the workers, and eng
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from voicedesk import config
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
-from voicedesk.engines.base import Quota, SpeechEngine
+from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.elevenlabs_realtime import LiveTake
 from voicedesk.engines.factory import create_engine
 from voicedesk.errors import (
@@ -41,35 +42,39 @@ from voicedesk.hotkeys.ptt_socket import PttServer
 from voicedesk.insert.inserter import Inserter
 from voicedesk.text import check_length
 from voicedesk.ui.banner import Banner
-from voicedesk.ui.history import HistoryPanel
+from voicedesk.ui.history import Entry, HistoryPanel
 from voicedesk.ui.hotkey import PushToTalkKey
 from voicedesk.ui.icons import app_icon, icon
 from voicedesk.ui.ports import RecorderPort, SpeakerPort, TranscriberPort
 from voicedesk.ui.ptt_bar import PushToTalkBar
 from voicedesk.ui.settings_dialog import SettingsDialog, no_keyring_hint
 from voicedesk.ui.speak_panel import SpeakPanel
+from voicedesk.ui.spend_dialog import SpendDialog
 from voicedesk.ui.status import StatusBar
 from voicedesk.ui.tray import Tray
 from voicedesk.ui.voice_picker import VoicePicker
 from voicedesk.ui.volume import VolumeControl
 from voicedesk.workers.background import Background
+from voicedesk.workers.budget import Budget
 from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.live_transcribe import LiveWords, supports_live
 from voicedesk.workers.speaker import PLAYING, REQUESTING
+from voicedesk.workers.spend import spend_question
 from voicedesk.workers.warmer import Warmer
 
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[Settings], SpeechEngine]
-_ENGINE_FIELDS = ("api_key", "base_url", "engine", "model_id", "stability", "similarity", "speed")
-
-
-class _Quota:
-    def __init__(self, engine: SpeechEngine) -> None:
-        self._engine = engine
-
-    def __call__(self, cancel: CancelToken) -> Quota | None:
-        return self._engine.quota()
+_ENGINE_FIELDS = (
+    "api_key",
+    "base_url",
+    "engine",
+    "model_id",
+    "stability",
+    "similarity",
+    "speed",
+    "erase_after_use",
+)
 
 
 class _Preload:
@@ -114,6 +119,8 @@ class MainWindow(QMainWindow):
         self._ptt_socket = ptt_socket  # the `voicedesk ptt` socket's name; None: the default
         self._keyring_ok = keyring_ok
         self._utterances: dict[int, str] = {}
+        self._played: dict[int, Entry] = {}  # history entries of utterances heard, until done
+        self._spend_dialog: SpendDialog | None = None
         self._fallback_ids: set[int] = set()
         self._previews: set[int] = set()
         self._releasing = False  # inside the recorder's stop() on key up
@@ -124,6 +131,8 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self.background = Background(self)
         self.warmer = Warmer(self.background, parent=self)
+        self.budget = Budget(self)  # credits, concurrency and erase after use
+        self.budget.apply(settings)
         self.live = LiveWords(self)
         self._take: LiveTake | None = None  # the live session of the take being recorded
         self._live_shown = 0  # the take whose words the push-to-talk bar shows (0: none)
@@ -262,6 +271,10 @@ class MainWindow(QMainWindow):
         recorder.error.connect(self._recorder_error)  # type: ignore[attr-defined]
         if hasattr(recorder, "capped"):
             recorder.capped.connect(self.ptt.release)
+        self.budget.account.quota_changed.connect(self.status.set_quota)
+        self.budget.account.quota_failed.connect(self._quota_failed)
+        self.budget.account.low.connect(self._credits_low)
+        self.budget.eraser.pending_changed.connect(self.status.set_erase_pending)
 
     # -- engines -------------------------------------------------------------------------
 
@@ -281,7 +294,7 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             self.warmer.warm_now()
         self._show_engine()
-        self.refresh_quota()
+        self.budget.set_engine(engine)
 
     def create_engine(self, settings: Settings) -> SpeechEngine:
         try:
@@ -307,15 +320,13 @@ class MainWindow(QMainWindow):
         self.status.set_engine(label, voice)
 
     def refresh_quota(self) -> None:
-        engine = self._engine
-        if engine is None or engine.name != "elevenlabs":
-            self.status.set_quota(None)
-            return
-        self.background.run(_Quota(engine), self._quota, self._quota_failed, name="quota")
+        self.budget.account.refresh()
 
-    def _quota(self, quota: Quota | None) -> None:
-        self.status.set_quota(quota)
+    @Slot(str)
+    def _credits_low(self, message: str) -> None:
+        self.show_error(message, kind="info")
 
+    @Slot(str)
     def _quota_failed(self, message: str) -> None:
         self.status.quota_label.setText("Quota unknown")
         self.status.quota_label.setToolTip(message)
@@ -323,8 +334,9 @@ class MainWindow(QMainWindow):
     # -- speaking ------------------------------------------------------------------------
 
     @Slot(str)
-    def speak(self, text: str) -> int | None:
-        """Speak `text` (queued behind what is playing); the box keeps its text either way."""
+    def speak(self, text: str, confirmed: bool = False) -> int | None:
+        """Speak `text` (queued behind what is playing); the box keeps its text either way.
+        A costly text is first shown against the characters left (`workers.spend`)."""
         if not text.strip():
             self.show_error(EmptyTextError.default_message, kind="info")
             return None
@@ -333,9 +345,21 @@ class MainWindow(QMainWindow):
         except TextTooLongError as error:
             self.show_error(error.message)
             return None
-        uid = self.speaker.speak(text, self.picker.voice_id or None)
+        engine = self._engine
+        paid = engine is not None and engine.name == "elevenlabs"
+        question = spend_question(len(text), self.budget.account.quota) if paid else None
+        if question and not confirmed:
+            self._ask_spend(text, question)
+            return None
+        try:
+            uid = self.speaker.speak(text, self.picker.voice_id or None)
+        except VoiceDeskError as error:  # the queue is full
+            self.show_error(error.message, kind="info")
+            return None
+        if uid in self._utterances:
+            self.status.show_message("Already waiting to be spoken.", 3000)
+            return uid
         self._utterances[uid] = text
-        self.history.add("spoken", text)
         self.banner.dismiss()
         # The speaker said "requesting" inside speak(), before we knew the id: show it now,
         # or refresh the queue count of what plays.
@@ -343,9 +367,28 @@ class MainWindow(QMainWindow):
         self._progress(*shown)
         return uid
 
+    def _ask_spend(self, text: str, question: str) -> None:
+        if self._spend_dialog is not None:
+            self._spend_dialog.close()
+        dialog = self._spend_dialog = SpendDialog(text, question, self)
+        dialog.send.connect(self._send_confirmed)
+        dialog.offline.connect(self._speak_offline_now)
+        dialog.open()
+
+    @Slot(str)
+    def _send_confirmed(self, text: str) -> None:
+        self.speak(text, confirmed=True)
+
+    @Slot(str)
+    def _speak_offline_now(self, text: str) -> None:
+        self._speak_offline(text, "")
+
     @Slot()
     def stop(self) -> None:
         """Stop what plays and drop the queue (late signals for them are then ignored)."""
+        for entry in self._played.values():
+            self.history.mark_stopped(entry)  # heard in part: the history says it was cut
+        self._played.clear()
         busy = bool(self._utterances or self._previews)
         self.speaker.stop()
         self._utterances.clear()
@@ -362,7 +405,11 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _preview(self, voice_id: str, text: str) -> None:
-        uid = self.speaker.speak(text, voice_id)
+        try:
+            uid = self.speaker.speak(text, voice_id)
+        except VoiceDeskError as error:  # the queue is full
+            self.show_error(error.message, kind="info")
+            return
         self._previews.add(uid)
         self._progress(*(self._shown or (uid, REQUESTING)))
 
@@ -373,6 +420,9 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _started(self, uid: int) -> None:
+        # The history records what was heard, when it is heard: not what was only queued.
+        if (text := self._utterances.get(uid)) is not None and uid not in self._previews:
+            self._played[uid] = self.history.add("spoken", text)
         self._progress(uid, PLAYING)
 
     @Slot(int, str)
@@ -402,15 +452,16 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _finished(self, uid: int) -> None:
+        self._played.pop(uid, None)
         self._previews.discard(uid)
         self._utterances.pop(uid, None)
         self._end_fallback(uid)
         if not self._utterances:
             self._idle()
-        self.refresh_quota()
 
     @Slot(int, str)
     def _failed(self, uid: int, message: str) -> None:
+        self._played.pop(uid, None)
         was_preview = uid in self._previews
         self._previews.discard(uid)
         if not (was_preview or uid in self._utterances or uid in self._fallback_ids):
@@ -425,19 +476,31 @@ class MainWindow(QMainWindow):
         if self.settings.offline_fallback and engine is not None and engine.name == "elevenlabs":
             self._speak_offline(text, message)
             return
+        if engine is not None and engine.name == "elevenlabs":
+            # One click to hear it anyway: the text comes from memory, nothing is typed again.
+            self.show_error(message, "Speak &offline", functools.partial(self._speak_offline, text))
+            return
         self.show_error(message)
-        self.refresh_quota()
 
-    def _speak_offline(self, text: str, why: str) -> None:
-        # Straight from inside the speaker's failure signal: the Speaker is re-entrant.
+    def _offline_engine(self) -> SpeechEngine:
         if self._offline is None:
             self._offline = self._engine_factory(replace(self.settings, engine="local"))
             self._engines.append(self._offline)
-        self.speaker.set_engine(self._offline)
-        uid = self.speaker.speak(text, None)
+        return self._offline
+
+    def _speak_offline(self, text: str, why: str = "") -> None:
+        # Straight from inside the speaker's failure signal: the Speaker is re-entrant.
+        self.speaker.set_engine(self._offline_engine())
+        try:
+            uid = self.speaker.speak(text, None)
+        except VoiceDeskError as error:  # the queue is full
+            if not self._fallback_ids and self._engine is not None:
+                self.speaker.set_engine(self._engine)
+            self.show_error(error.message, kind="info")
+            return
         self._utterances[uid] = text
         self._fallback_ids.add(uid)
-        self.show_error(f"{why} Speaking with the offline voice instead.", kind="info")
+        self.show_error(f"{why} Speaking with the offline voice instead.".strip(), kind="info")
 
     def _end_fallback(self, uid: int) -> bool:
         if uid not in self._fallback_ids:
@@ -551,8 +614,15 @@ class MainWindow(QMainWindow):
     def _transcribe_failed(self, message: str, retryable: bool) -> None:
         self.ptt_bar.show_transcribing(False)
         self._end_live()
+        engine = self._engine
+        # The recording is in memory: offline is one click away, whatever ElevenLabs said.
+        offline = ("Retry &offline", self.retry_offline) if self.transcriber.can_retry else None
+        if engine is None or engine.name != "elevenlabs":
+            offline = None
         if retryable:
-            self.show_error(message, "&Retry", self.retry_transcription)
+            self.show_error(message, "&Retry", self.retry_transcription, second=offline)
+        elif offline is not None:
+            self.show_error(message, *offline)
         else:
             self.show_error(message)
 
@@ -566,6 +636,12 @@ class MainWindow(QMainWindow):
     def retry_transcription(self) -> None:
         self.ptt_bar.show_transcribing(True)
         self.transcriber.retry_last()
+
+    @Slot()
+    def retry_offline(self) -> None:
+        """The kept recording, transcribed by the offline engine this once."""
+        self.ptt_bar.show_transcribing(True)
+        self.transcriber.retry_last(self._offline_engine())
 
     # -- history, voices, messages -------------------------------------------------------
 
@@ -599,8 +675,9 @@ class MainWindow(QMainWindow):
         action: str = "",
         on_action: Callable[[], object] | None = None,
         kind: str = "error",
+        second: tuple[str, Callable[[], object]] | None = None,
     ) -> None:
-        self.banner.show_message(message, kind, action, on_action)
+        self.banner.show_message(message, kind, action, on_action, second)
 
     @Slot()
     def _raise(self) -> None:
@@ -644,6 +721,7 @@ class MainWindow(QMainWindow):
                     + no_keyring_hint(),
                     kind="info",
                 )
+        self.budget.apply(new)
         if any(getattr(old, f) != getattr(new, f) for f in _ENGINE_FIELDS):
             self._use_engine(new)
         if old.output_device != new.output_device:
@@ -704,6 +782,7 @@ class MainWindow(QMainWindow):
         self.transcriber.shutdown()
         self.warmer.stop()
         self.background.shutdown()
+        self.budget.shutdown()
         for engine in self._engines:
             try:
                 engine.close()

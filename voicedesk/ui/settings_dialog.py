@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from voicedesk import config
+from voicedesk import config, limits
 from voicedesk.audio.capture.mic_devices import list_input_devices
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
@@ -57,7 +57,11 @@ INSERT_METHODS = (
 )
 
 # The environment variable behind each Settings field that one can set (config.load_settings).
-ENV_VARS = {"base_url": "ELEVENLABS_BASE_URL", "engine": "VOICEDESK_ENGINE"}
+ENV_VARS = {
+    "base_url": "ELEVENLABS_BASE_URL",
+    "engine": "VOICEDESK_ENGINE",
+    "erase_after_use": "VOICEDESK_ERASE_AFTER_USE",
+}
 
 # Messages written for the main window send the user to Settings; inside it, they say what to
 # do here instead (a message must not send you where you already are).
@@ -76,6 +80,18 @@ def said_in_settings(message: str) -> str:
     for there, here in _HERE.items():
         message = message.replace(there, here)
     return _TO_SETTINGS.sub("", message).strip()
+
+
+def plan_slots_text() -> str:
+    """What the plan's concurrency does to ours ("" while it has not lowered it)."""
+    plan, slots = limits.plan_limit(), limits.app_slots()
+    if plan is None or slots >= limits.MAX_CONCURRENT_API_CALLS:
+        return ""
+    return (
+        f"Your ElevenLabs plan allows {plan} request{'s' if plan != 1 else ''} at once, so "
+        f"voicedesk sends at most {slots} at a time (usually "
+        f"{limits.MAX_CONCURRENT_API_CALLS}); the others wait their turn."
+    )
 
 
 def no_keyring_hint() -> str:
@@ -220,6 +236,24 @@ class SettingsDialog(QDialog):
         eleven.addRow("", self.url_problem)
         self._from_environment(eleven, self.base_url, "base_url")
         eleven.addRow("&Model:", self.model)
+        self.erase = QCheckBox("&Delete my audio and transcripts from ElevenLabs after use")
+        self.erase.setAccessibleName("Delete my audio and transcripts from ElevenLabs after use")
+        self.erase.setToolTip(
+            "ElevenLabs keeps a history item for every utterance and a copy of every "
+            "transcript. With this on, voicedesk deletes each one once it has been used "
+            "(on enterprise plans it asks for zero retention instead, so nothing is kept)."
+        )
+        self.erase.setChecked(settings.erase_after_use)
+        eleven.addRow("", self.erase)
+        self._from_environment(eleven, self.erase, "erase_after_use")
+        self.plan_note = QLabel(plan_slots_text())
+        self.plan_note.setObjectName("plan-slots-note")
+        self.plan_note.setWordWrap(True)
+        self.plan_note.setEnabled(False)  # a quiet hint, as the key note is
+        if self.plan_note.text():  # a hidden row would still take its spacing
+            eleven.addRow("", self.plan_note)
+        else:
+            self.plan_note.setVisible(False)
 
         # -- Voice -----------------------------------------------------------------------
         self.stability = _spin(0.0, 1.0, settings.stability, "Stability")
@@ -500,4 +534,5 @@ class SettingsDialog(QDialog):
             ptt_key=self.ptt.key,
             type_into_focused=self.type_into.isChecked(),
             insert_method=self.insert_method.currentData(),
+            erase_after_use=self._kept("erase_after_use", self.erase.isChecked()),
         )

@@ -6,10 +6,11 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from voicedesk.engines.base import Quota
 from voicedesk.ui.elided_label import elide_words
+from voicedesk.workers.account import LOW_SHARE
 
 # Below this share of the period's characters left, say "credits low": running out
 # silently is a common complaint (elevenlabs/elevenlabs-python#69).
-LOW_FRACTION = 0.05
+LOW_FRACTION = LOW_SHARE
 LOW_CHARACTERS = 1_000
 
 
@@ -34,6 +35,7 @@ class StatusBar(QStatusBar):
         self.latency_label = self._label("Latency of the last utterance")
         self.quota_label = self._label("ElevenLabs character quota")
         self.quota_level = ""
+        self.erase_label = self._label("Items still to erase from ElevenLabs")
 
     def _label(self, name: str) -> QLabel:
         label = QLabel(self)
@@ -47,7 +49,7 @@ class StatusBar(QStatusBar):
         (QStatusBar clips it wherever the first label begins, mid-word)."""
         left = [
             w.geometry().left()
-            for w in (self.engine_label, self.latency_label, self.quota_label)
+            for w in (self.engine_label, self.latency_label, self.quota_label, self.erase_label)
             if w.isVisible() and w.text()
         ]
         room = (min(left) if left else self.width()) - 12  # the message's own margins
@@ -71,3 +73,9 @@ class StatusBar(QStatusBar):
             self.quota_label.setToolTip(f"{quota.used:,} of {quota.limit:,} used this period{tier}")
         # Bold is enough to draw the eye and works in light and dark palettes alike.
         self.quota_label.setStyleSheet("font-weight: bold;" if self.quota_level else "")
+
+    def set_erase_pending(self, count: int, last_error: str = "") -> None:
+        """How many history items and transcripts are still to be deleted from ElevenLabs."""
+        self.erase_label.setText(f"{count} to erase from ElevenLabs" if count else "")
+        tip = "Deleted as soon as ElevenLabs answers; failed deletions are tried again later."
+        self.erase_label.setToolTip(f"{tip}\nLast failure: {last_error}" if last_error else tip)

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from voicedesk.audio.playback.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
-from voicedesk.errors import EmptyTextError
+from voicedesk.errors import EmptyTextError, QueueFullError
 from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.pieces import PieceStart, PieceTimeline, PlayPosition
 from voicedesk.workers.speak import SpeakReports, SpeakWorker, Utterance
@@ -36,6 +36,9 @@ BUFFERING = "buffering"  # the network is behind playback: waiting for more audi
 # How often the played position is read while an utterance plays: enough for a progress bar
 # and for "Part 2 of 3" to change within a tenth of a second of the audio doing so.
 POSITION_INTERVAL_MS = 100
+# Utterances waiting behind the one playing. Each is a paid request: 80 quick presses of Speak
+# must not become 80 requests (the 81st press would be heard minutes later anyway).
+MAX_QUEUED = 5
 
 
 class Speaker(QObject):
@@ -87,9 +90,16 @@ class Speaker(QObject):
     # --- the GUI's API ----------------------------------------------------------------------
 
     def speak(self, text: str, voice_id: str | None = None) -> int:
-        """Queue `text`; its id. Raises EmptyTextError for blank text."""
+        """Queue `text`; its id. The same text and voice already waiting in the queue is not
+        queued twice: that utterance's id comes back (`is_queued` tells). Raises
+        EmptyTextError for blank text, QueueFullError past `MAX_QUEUED` waiting."""
         if not text.strip():
             raise EmptyTextError()
+        for waiting in self._queue:
+            if waiting.text == text and waiting.voice_id == voice_id:
+                return waiting.uid
+        if len(self._queue) >= MAX_QUEUED:
+            raise QueueFullError()
         utterance = Utterance(next(self._ids), text, voice_id)
         self._queue.append(utterance)
         self._advance()
@@ -111,6 +121,10 @@ class Speaker(QObject):
     def set_output_device(self, device_id: bytes) -> None:
         """A QAudioDevice id (b"" follows the system default); a playing stream moves over."""
         self._player.set_device(device_id)
+
+    def is_queued(self, uid: int) -> bool:
+        """`uid` is waiting behind the current utterance (not yet requested)."""
+        return any(waiting.uid == uid for waiting in self._queue)
 
     def is_busy(self) -> bool:
         return self._current is not None or bool(self._queue)

@@ -34,6 +34,7 @@ class Job:
     language: str
     cancel: threading.Event
     live: LiveTake | None = None  # the take's live session: its transcript, else batch
+    engine: SpeechEngine | None = None  # this job only (Retry offline); None: the worker's
 
 
 class TranscribeWorker(QObject):
@@ -58,7 +59,8 @@ class TranscribeWorker(QObject):
             if job.live is not None:
                 text = job.live.result(job.pcm, job.cancel)
             else:
-                text = self._engine.transcribe_audio(job.pcm, job.language, cancel=job.cancel)
+                engine = job.engine or self._engine
+                text = engine.transcribe_audio(job.pcm, job.language, cancel=job.cancel)
         except VoiceDeskError as error:
             self.failed.emit(job.number, error.message, error.retryable or _worth_retry(error))
         except Exception:  # a bug must not lose the recording: report it and keep it
@@ -141,13 +143,13 @@ class Transcriber(QObject):
         self._last_failed = False
         self._send(pcm, live)
 
-    @Slot()
-    def retry_last(self) -> bool:
-        """Send the kept recording again; False when there is none."""
+    def retry_last(self, engine: SpeechEngine | None = None) -> bool:
+        """Send the kept recording again (to `engine` for this once, e.g. the offline one);
+        False when there is none."""
         if self._last_pcm is None:
             return False
         self._last_failed = False
-        self._send(self._last_pcm)
+        self._send(self._last_pcm, engine=engine)
         return True
 
     @Slot()
@@ -166,10 +168,12 @@ class Transcriber(QObject):
 
     # -- worker results (queued to this object's thread) ---------------------------------
 
-    def _send(self, pcm: bytes, live: LiveTake | None = None) -> None:
+    def _send(
+        self, pcm: bytes, live: LiveTake | None = None, engine: SpeechEngine | None = None
+    ) -> None:
         self._counter += 1
         # A CancelToken: Stop also interrupts a live session's socket at once.
-        job = Job(self._counter, pcm, self.language, CancelToken(), live)
+        job = Job(self._counter, pcm, self.language, CancelToken(), live, engine)
         was_busy = self.busy
         self._jobs[job.number] = job
         self._submit.emit(job)

@@ -1,0 +1,67 @@
+"""What each ElevenLabs response says about the account, read off its headers (no extra call).
+
+The engine builds one `ResponseFacts` per response it already receives (speech, transcript,
+and the error answers that carry the headers, such as a 429) and hands it to its
+`on_response` listener, on whatever thread made the request. Plain Python: the GUI relays it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+ResponseKind = Literal["tts", "stt", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFacts:
+    """One response's account facts; None where the response did not say."""
+
+    kind: ResponseKind
+    request_id: str | None = None
+    character_cost: int | None = None
+    current_concurrent: int | None = None
+    maximum_concurrent: int | None = None
+    # What the service kept of this request, to erase after use (None: nothing kept, or
+    # zero retention was asked for with `enable_logging=false`).
+    history_item_id: str | None = None
+    transcript_id: str | None = None
+
+
+ResponseListener = Callable[[ResponseFacts], None]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and number >= 0 else None
+
+
+def _text(value: str | None, limit: int = 128) -> str | None:
+    """A header value fit to keep and put in a URL path (ids are short tokens)."""
+    value = (value or "").strip()
+    if not value or len(value) > limit or not value.isprintable() or "/" in value:
+        return None
+    return value
+
+
+def facts_from_headers(
+    kind: ResponseKind,
+    headers: Mapping[str, str] | None,
+    *,
+    transcript_id: str | None = None,
+) -> ResponseFacts:
+    """The facts in `headers` (any case). Malformed values count as absent, never an error."""
+    h = {k.lower(): v for k, v in (headers or {}).items()}
+    return ResponseFacts(
+        kind=kind,
+        request_id=_text(h.get("request-id")),
+        character_cost=_int(h.get("character-cost")),
+        current_concurrent=_int(h.get("current-concurrent-requests")),
+        maximum_concurrent=_int(h.get("maximum-concurrent-requests")),
+        history_item_id=_text(h.get("history-item-id")),
+        transcript_id=_text(transcript_id),
+    )
