@@ -25,6 +25,11 @@ class Budget(QObject):
         self.relay.heard.connect(self.account.heard)
         self.relay.heard.connect(self.eraser.heard)
 
+    @property
+    def busy(self) -> int:
+        """Requests of its own still running (a subscription fetch, deletions)."""
+        return self.account.busy + self.eraser.busy
+
     def set_engine(self, engine: SpeechEngine) -> None:
         self.relay.attach(engine)
         self.account.set_engine(engine)
