@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+
+import pytest
 
 # Before anything imports Qt: no display here, and no stray platform plugins.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -15,3 +18,13 @@ from voicedesk import early_init
 early_init.apply()  # the process settings the app makes first (telemetry off, switch interval)
 
 pytest_plugins = ["tests.helpers.pulse", "tests.helpers.xvfb", "tests.emulator.plugin"]
+
+
+@pytest.fixture(autouse=True)
+def _no_plan_limit_left_over() -> Iterator[None]:
+    """A window that read a plan's `maximum-concurrent-requests` lowers the process-wide slot
+    count (`limits.set_plan_limit`); the next test starts with all of them again."""
+    yield
+    from voicedesk import limits
+
+    limits.set_plan_limit(None)
