@@ -156,19 +156,20 @@ def test_without_a_keyring_a_new_key_is_noted_not_kept(make_parts, memory_keyrin
 def test_using_an_engine_announces_it_and_its_quota(make_parts, qtbot) -> None:
     parts = make_parts(voice_id="voice-b")
     changed = recorded(parts.engines.engine_changed)
-    with qtbot.waitSignal(parts.engines.quota_changed, timeout=10_000) as quota:
-        parts.engines.use(parts.app.settings)
+    account = parts.engines.budget.account
+    parts.engines.use(parts.app.settings)
+    qtbot.waitUntil(lambda: account.quota is not None, timeout=10_000)
     engine = parts.engines.engine
     assert engine is not None and engine.name == "elevenlabs"
     assert changed == [(engine, "voice-b")]
-    assert isinstance(quota.args[0], Quota)
+    assert isinstance(account.quota, Quota)
     assert parts.speaker._engine is engine
     assert parts.engines.label
 
 
 def test_the_offline_engine_has_no_quota(make_parts, qtbot) -> None:
     parts = make_parts(engine="local")
-    quotas = recorded(parts.engines.quota_changed)
+    quotas = recorded(parts.engines.budget.account.quota_changed)
     parts.engines.use(parts.app.settings)
     assert quotas == [(None,)]
     assert parts.engines.engine is not None and parts.engines.engine.name == "local"
@@ -269,10 +270,15 @@ def test_stop_drops_the_books_and_says_nothing_went_wrong(make_parts, qtbot, emu
     stopped = recorded(parts.speech.stopped)
     failed = recorded(parts.speech.failed)
     shown = recorded(parts.speech.now_playing_changed)
+    played = recorded(parts.speech.played)
+    cut = recorded(parts.speech.cut)
+    text = "A long paced answer that takes a while to arrive. " * 4
     with qtbot.waitSignal(parts.speaker.utterance_started, timeout=10_000):
-        parts.speech.speak("A long paced answer that takes a while to arrive. " * 4, None)
+        uid = parts.speech.speak(text, None)
+    assert played == [(uid, text)]  # heard from now on: the history keeps it
     with qtbot.waitSignal(parts.speaker.idle, timeout=5000):
         parts.speech.stop()
+    assert cut == [(uid,)]  # cut while it played: the history marks it
     assert stopped == [()] and failed == [] and shown[-1] == (None,)
     parts.speech.stop()  # nothing left to stop: no second warm-up asked for
     assert stopped == [()]
@@ -289,14 +295,19 @@ def test_a_preview_is_shown_as_such(make_parts, qtbot) -> None:
     assert not parts.speech.speaking  # a preview is not the user's text: ptt won't stop it
 
 
-def test_a_failure_is_the_error_object(make_parts, qtbot, emulator) -> None:
+def test_an_elevenlabs_failure_offers_the_text_offline(make_parts, qtbot, emulator) -> None:
     emulator.always("tts", Fault.quota_exceeded())
     parts = make_parts()
     parts.engines.use(parts.app.settings)
-    with qtbot.waitSignal(parts.speech.failed, timeout=10_000) as failed:
+    with qtbot.waitSignal(parts.speech.online_failed, timeout=10_000) as failed:
         parts.speech.speak("Keep me.", None)
-    error, gentle = failed.args
-    assert isinstance(error, QuotaExceededError) and gentle is False
+    error, text = failed.args
+    assert isinstance(error, QuotaExceededError) and text == "Keep me."
+    noted = recorded(parts.speech.noted)
+    with qtbot.waitSignal(parts.speaker.utterance_finished, timeout=30_000):
+        parts.speech.speak_offline(text)
+    assert noted == [("Speaking with the offline voice instead.",)]
+    assert parts.speaker._engine is parts.engines.engine  # ElevenLabs again for the next one
 
 
 def test_the_offline_fallback_speaks_then_hands_back(make_parts, qtbot, emulator) -> None:
@@ -378,8 +389,9 @@ def test_a_failed_transcription_is_offered_again(make_parts, qtbot, emulator) ->
     with qtbot.waitSignal(parts.talk.transcription_failed, timeout=10_000) as failure:
         parts.talk.press()
         parts.talk.release()
-    error = failure.args[0]
-    assert isinstance(error, VoiceDeskError) and error.retryable
+    error, retryable, offline = failure.args
+    assert isinstance(error, VoiceDeskError) and error.retryable and retryable
+    assert offline  # the recording is kept: the offline engine can have it
     emulator.always("stt", None)
     with qtbot.waitSignal(parts.talk.transcribed, timeout=10_000):
         parts.talk.retry()
