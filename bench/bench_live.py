@@ -100,6 +100,8 @@ def _stats(values: list[float]) -> str:
 def _clock_class() -> Any:
     from PySide6.QtCore import QEventLoop, QObject, Slot
 
+    from voicedesk.errors import VoiceDeskError
+
     class Clock(QObject):
         """When the transcript reached the GUI thread (where the window would show it)."""
 
@@ -112,9 +114,9 @@ def _clock_class() -> Any:
             self.at = time.monotonic()
             self.loop.quit()
 
-        @Slot(str, bool)
-        def failed(self, message: str, retryable: bool) -> None:
-            self.error = message
+        @Slot(object, bool)
+        def failed(self, error: VoiceDeskError, retryable: bool) -> None:
+            self.error = error.message
             self.loop.quit()
 
     return Clock

@@ -78,7 +78,7 @@ def test_more_than_is_left_asks_first_and_no_keeps_the_text(make_window, qtbot, 
     text = "Twenty characters ok"
     window.panel.set_text(text)
     assert window.speak(text) is None
-    dialog = window._spend_dialog
+    dialog = window.prompts.spend_dialog
     qtbot.waitUntil(dialog.isVisible, timeout=5_000)
     assert "20 characters" in dialog.text() and "10 of 1,000" in dialog.text()
     dialog.cancel_button.click()
@@ -87,7 +87,7 @@ def test_more_than_is_left_asks_first_and_no_keeps_the_text(make_window, qtbot, 
     # Send anyway: the service refuses it, and the failure offers the offline voice.
     window.speak(text)
     with qtbot.waitSignal(window.speaker.utterance_failed, timeout=10_000):
-        window._spend_dialog.send_button.click()
+        window.prompts.spend_dialog.send_button.click()
     assert len(emulator.requests("tts")) == 1
     qtbot.waitUntil(lambda: window.banner.action_button.isVisible(), timeout=5_000)
     assert window.banner.action_button.text() == "Speak &offline"
@@ -104,7 +104,7 @@ def test_the_question_offers_the_offline_voice(make_window, qtbot, emulator):
     qtbot.waitUntil(lambda: window.budget.account.quota is not None, timeout=10_000)
     window.speak("More than five.")
     with qtbot.waitSignal(window.speaker.utterance_finished, timeout=60_000):
-        window._spend_dialog.offline_button.click()
+        window.prompts.spend_dialog.offline_button.click()
     assert emulator.requests("tts") == []
 
 
@@ -115,7 +115,7 @@ def test_a_failed_utterance_offers_speak_offline(window, qtbot, emulator):
     assert window.banner.action_button.isVisible()
     with qtbot.waitSignal(window.speaker.utterance_finished, timeout=60_000):
         window.banner.action_button.click()
-    assert window.speaker._engine is window.engine  # ElevenLabs again for the next one
+    assert window.speaker._engine is window.engines.engine  # ElevenLabs again for the next one
 
 
 def test_a_failed_transcription_offers_retry_and_retry_offline(make_window, qtbot, emulator):

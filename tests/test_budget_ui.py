@@ -144,7 +144,7 @@ def test_zero_retention_sends_enable_logging_false_and_deletes_nothing(
     make_window, qtbot, emulator
 ):
     window = make_window(erase_after_use=True, live_transcript=False)
-    qtbot.waitUntil(lambda: window.engine.zero_retention, timeout=10_000)
+    qtbot.waitUntil(lambda: window.engines.engine.zero_retention, timeout=10_000)
     speak(qtbot, window, "Never kept.")
     with qtbot.waitSignal(window.transcriber.transcribed, timeout=10_000):
         window.transcriber.transcribe(PCM)
@@ -158,8 +158,8 @@ def test_zero_retention_sends_enable_logging_false_and_deletes_nothing(
 def test_turning_erase_on_in_settings_applies_at_once(window, qtbot, emulator: Emulator):
     from dataclasses import replace
 
-    window.apply_settings(replace(window.settings, erase_after_use=True), key_changed=False)
-    assert window.budget.eraser.enabled and window.engine.erase_after_use
+    window.app.apply(replace(window.settings, erase_after_use=True), key_changed=False)
+    assert window.budget.eraser.enabled and window.engines.engine.erase_after_use
     speak(qtbot, window, "Now forget.")
     emulator.wait_done("history", timeout=10)
     qtbot.waitUntil(lambda: window.budget.eraser.pending == 0, timeout=10_000)

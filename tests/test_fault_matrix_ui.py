@@ -77,7 +77,7 @@ def test_window(case: Case, make_window, qtbot, emulator: Emulator, caplog) -> N
     assert emulator.last("tts").json["text"] == TYPED
     if case.stt_says is not None:
         with qtbot.waitSignal(transcriber.transcribed, timeout=20000):
-            window.retry_transcription()
+            window.talk.retry()
     qtbot.waitUntil(slots_back, timeout=5000)
     qtbot.waitUntil(lambda: app_threads() <= threads, timeout=10000)
     assert window.panel.text == TYPED

@@ -70,7 +70,9 @@ def test_where_nothing_can_type_the_transcript_waits_on_the_clipboard(bus, no_wt
     try:
         with qtbot.waitSignal(inserter.failed, timeout=10000) as failed:
             inserter.insert("keep me")
-        assert failed.args[0].startswith("The transcript is on the clipboard: no RemoteDesktop")
+        assert failed.args[0].message.startswith(
+            "The transcript is on the clipboard: no RemoteDesktop"
+        )
         assert QGuiApplication.clipboard().text() == "keep me"
     finally:
         inserter.shutdown()

@@ -338,9 +338,9 @@ def test_busy_or_refused_device(error: Exception, words: str) -> None:
 
 def test_qt_recorder_reports_open_errors(qtbot: Any) -> None:
     recorder = Recorder(sd=FakeSoundDevice(devices=0))
-    with qtbot.waitSignal(recorder.error, timeout=1000) as signal:
+    with qtbot.waitSignal(recorder.failed, timeout=1000) as signal:
         assert not recorder.start()
-    assert "No microphone" in signal.args[0]
+    assert "No microphone" in signal.args[0].message
 
 
 def test_device_chosen_by_name_or_default() -> None:
@@ -378,9 +378,9 @@ def test_qt_recorder_says_gently_when_too_short(qtbot: Any) -> None:
     fake.signal = np.full(int(0.1 * RATE), 1000, dtype="<i2")
     recorder = Recorder(sd=fake)
     assert recorder.start()
-    with qtbot.waitSignal(recorder.error, timeout=1000) as signal:
+    with qtbot.waitSignal(recorder.failed, timeout=1000) as signal:
         assert recorder.stop() is None
-    assert signal.args == [RecordingTooShortError.default_message]
+    assert [error.message for error in signal.args] == [RecordingTooShortError.default_message]
     recorder.close()
 
 
@@ -390,9 +390,9 @@ def test_a_microphone_lost_mid_recording_keeps_what_was_said(qtbot: Any) -> None
     recorder = Recorder(sd=fake)
     assert recorder.start()  # one second arrives...
     stream = fake.streams[-1]
-    with qtbot.waitSignal(recorder.error, timeout=2000) as signal:
+    with qtbot.waitSignal(recorder.failed, timeout=2000) as signal:
         stream.kwargs["finished_callback"]()  # ...then the device vanishes
-    assert "unplugged" in signal.args[0]
+    assert "unplugged" in signal.args[0].message
     pcm = recorder.stop()  # key up still hands on the audio so far
     assert pcm is not None and len(pcm) == 2 * RATE
     assert fake.closed == 1

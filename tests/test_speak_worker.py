@@ -28,7 +28,12 @@ from voicedesk.engines import elevenlabs as elevenlabs_module
 from voicedesk.engines.base import PieceCallback, Quota, SpeechFormat, Voice
 from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.engines.local import LocalEngine
-from voicedesk.errors import EmptyTextError, NoOutputDeviceError, StreamInterruptedError
+from voicedesk.errors import (
+    EmptyTextError,
+    NoOutputDeviceError,
+    StreamInterruptedError,
+    VoiceDeskError,
+)
 from voicedesk.limits import API_SLOTS, MAX_CONCURRENT_API_CALLS
 from voicedesk.text import LOCAL_PIECE_CHARS, blocks, split_text
 from voicedesk.workers.latency import LatencyMarks
@@ -161,7 +166,7 @@ def test_a_cut_stream_plays_what_arrived_then_reports(
         with qtbot.waitSignal(speaker.utterance_failed, timeout=20_000) as failed:
             speaker.speak("hi")
         assert capture.wait_for_silence_after_sound(0.05, 5)
-    assert failed.args[1] == StreamInterruptedError().message
+    assert failed.args[1].message == StreamInterruptedError().message
     assert abs(audible_seconds(capture.sound(), OUT_RATE) - 1.0) < 0.1
 
 
@@ -237,7 +242,7 @@ def test_emulator_cut_plays_what_arrived_and_reports(
         with qtbot.waitSignal(speaker.utterance_failed, timeout=20_000) as failed:
             speaker.speak(TEXT)
         assert capture.wait_for_silence_after_sound(0.05, 5)
-    assert failed.args[1] == StreamInterruptedError().message
+    assert failed.args[1].message == StreamInterruptedError().message
     assert 0.8 < audible_seconds(capture.sound(), OUT_RATE) < 1.1
     assert API_SLOTS.available() == MAX_CONCURRENT_API_CALLS
 
@@ -280,8 +285,8 @@ def test_a_failure_before_the_stream_opens_lets_a_handler_speak_again(
     again: list[int] = []
     failed: list[str] = []
 
-    def fall_back(uid: int, message: str) -> None:
-        failed.append(message)
+    def fall_back(uid: int, error: VoiceDeskError) -> None:
+        failed.append(error.message)
         if not again:
             monkeypatch.undo()  # the output is back
             again.append(speaker.speak("again"))
@@ -309,7 +314,7 @@ def test_no_output_device_fails_the_utterance_clearly(
         qtbot.waitSignal(speaker.utterance_failed, timeout=5000) as failed,
     ):
         speaker.speak("hi")
-    assert failed.args[1] == NoOutputDeviceError().message
+    assert failed.args[1].message == NoOutputDeviceError().message
     assert not speaker.is_busy()
 
 
@@ -322,7 +327,7 @@ def test_an_output_that_fails_to_open_fails_the_utterance(
     for _ in range(3):
         with qtbot.waitSignal(speaker.utterance_failed, timeout=5000) as failed:
             speaker.speak("hi")
-        assert failed.args[1] == NoOutputDeviceError().message
+        assert failed.args[1].message == NoOutputDeviceError().message
         qtbot.waitUntil(lambda: not speaker.is_busy(), timeout=5000)
 
 

@@ -152,7 +152,7 @@ def test_background_jobs_report_on_the_gui_thread_and_shut_down(qtbot: Any) -> N
     background = Background()
     results: list[tuple[object, str]] = []
     background.run(lambda cancel: 42, lambda r: results.append((r, "ok")))
-    background.run(lambda cancel: 1 / 0, None, lambda m: results.append((m, "error")))
+    background.run(lambda cancel: 1 / 0, None, lambda e: results.append((e.message, "error")))
     qtbot.waitUntil(lambda: len(results) == 2, timeout=5000)
     assert (42, "ok") in results
     assert ("Something went wrong (ZeroDivisionError).", "error") in results

@@ -93,7 +93,7 @@ def test_failure_keeps_the_recording_for_one_retry(qtbot: Any, make_transcriber:
     transcriber = make_transcriber(engine)
     with qtbot.waitSignal(transcriber.failed, timeout=5000) as failure:
         transcriber.transcribe(PCM)
-    assert failure.args == [NetworkError.default_message, True]
+    assert [failure.args[0].message, failure.args[1]] == [NetworkError.default_message, True]
     assert transcriber.can_retry and transcriber.last_recording is PCM
     with qtbot.waitSignal(transcriber.transcribed, timeout=5000) as result:
         assert transcriber.retry_last()
@@ -117,7 +117,10 @@ def test_unexpected_errors_are_reported_not_raised(qtbot: Any, make_transcriber:
     transcriber = make_transcriber(ScriptedEngine(RuntimeError("bug")))
     with qtbot.waitSignal(transcriber.failed, timeout=5000) as failure:
         transcriber.transcribe(PCM)
-    assert failure.args == ["Transcription failed unexpectedly.", True]
+    assert [failure.args[0].message, failure.args[1]] == [
+        "Transcription failed unexpectedly.",
+        True,
+    ]
     assert transcriber.can_retry
 
 
@@ -129,7 +132,7 @@ def test_cancel_and_shutdown_end_a_call_in_flight(qtbot: Any) -> None:
     assert engine.entered.wait(5)
     with qtbot.waitSignal(transcriber.failed, timeout=5000) as failure:
         transcriber.cancel()
-    assert failure.args == ["Stopped.", True]
+    assert [failure.args[0].message, failure.args[1]] == ["Stopped.", True]
     assert transcriber.can_retry
     transcriber.retry_last()
     assert transcriber.shutdown(5000)  # cancels the retry in flight and joins the thread
@@ -197,7 +200,8 @@ def test_stt_failure_keeps_the_recording_and_retry_sends_it_again(
     assert pcm is not None
     with qtbot.waitSignal(transcriber.failed, timeout=15_000) as failure:
         transcriber.transcribe(pcm)
-    message, retryable = failure.args
+    error, retryable = failure.args
+    message = error.message
     assert retryable and "ElevenLabs" in message
     assert transcriber.can_retry and transcriber.last_recording == pcm
     emulator.always("stt", None)

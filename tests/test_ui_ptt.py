@@ -8,7 +8,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.emulator import DEFAULT_TRANSCRIPT, Fault
-from voicedesk.errors import RecordingTooShortError
+from voicedesk.errors import NoInputDeviceError, RecordingTooShortError
 
 pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
@@ -79,7 +79,7 @@ def test_failed_transcription_offers_retry_with_the_same_recording(make_window, 
 
 
 def test_microphone_error_shows_a_message(window, qtbot):
-    window.recorder.fail_with = "No microphone was found."
+    window.recorder.fail_with = NoInputDeviceError("No microphone was found.")
     window.ptt.press()
     assert "No microphone" in window.banner.text
     assert not window.ptt.is_down

@@ -43,7 +43,7 @@ def test_round_trip(window, qtbot, store: QSettings, memory_keyring):
     # …and the window uses them at once.
     assert window.ptt.key_name == "F8"
     assert "F8" in window.ptt_bar.button.text()
-    assert window.engine.voice_settings == {"speed": 1.1}
+    assert window.engines.engine.voice_settings == {"speed": 1.1}
 
 
 def test_cancel_changes_nothing(window, qtbot, memory_keyring):

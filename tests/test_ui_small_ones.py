@@ -57,7 +57,7 @@ def test_long_text_is_one_line_cut_at_a_word(window, qtbot):
 
 
 def test_long_transcript_in_the_status_bar_is_cut_at_a_word(window, qtbot):
-    window._transcribed(LONG)
+    window.talk._transcribed(LONG)
     message = window.status.currentMessage()
     save_screenshot(window, "long-transcript-status")
     _cut_at_a_word(message, "Heard: " + " ".join(LONG.split()))
@@ -85,8 +85,10 @@ def test_key_test_result_does_not_overlap_the_key_hint(window, qtbot, emulator):
     qtbot.waitUntil(dialog.test_button.isEnabled, timeout=10_000)
     # A long failure wraps onto three lines: the dialog grows instead of squeezing it.
     dialog._key_failed(
-        "The connection dropped while speaking; the rest of the text was not played. "
-        "Could not reach ElevenLabs. Check your network connection."
+        errors.VoiceDeskError(
+            "The connection dropped while speaking; the rest of the text was not played. "
+            "Could not reach ElevenLabs. Check your network connection."
+        )
     )
     qtbot.wait(0)  # let the layout settle, as a user's next repaint would
     save_screenshot(dialog, "settings-after-test-key")

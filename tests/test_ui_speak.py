@@ -99,7 +99,7 @@ def test_offline_fallback_is_opt_in(make_window, qtbot, emulator):
     with qtbot.waitSignal(window.speaker.utterance_finished, timeout=30000):
         window.speak("Fall back.")
     assert "offline voice instead" in window.banner.text
-    assert window.speaker._engine is window.engine  # back to ElevenLabs for the next one
+    assert window.speaker._engine is window.engines.engine  # back to ElevenLabs for the next one
 
 
 def test_dropping_a_text_file_inserts_it(window, tmp_path):

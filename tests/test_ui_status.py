@@ -25,7 +25,7 @@ def test_credits_low_and_used_up(make_window, qtbot, emulator):
     qtbot.waitUntil(lambda: window.status.quota_level == "low", timeout=5000)
     assert window.status.quota_label.text().startswith("Credits low")
     emulator.character_count = 10_000
-    window.refresh_quota()
+    window.engines.refresh_quota()
     qtbot.waitUntil(lambda: window.status.quota_level == "out", timeout=5000)
     assert window.status.quota_label.text() == "Credits used up"
 
@@ -38,14 +38,14 @@ def test_quota_text():
 
 def test_offline_engine_shows_no_quota(make_window, qtbot):
     window = make_window(engine="local")
-    assert window.engine.name == "local"
+    assert window.engines.engine.name == "local"
     assert window.status.quota_label.text() == ""
     assert window.status.engine_label.text().startswith("Offline voice")
 
 
 def test_missing_key_says_so_and_works_offline(make_window, qtbot):
     window = make_window(api_key=None, api_key_source="")
-    assert window.engine.name == "local"
+    assert window.engines.engine.name == "local"
     assert "No ElevenLabs API key" in window.banner.text
     assert window.banner.action_button.isVisible()  # "Settings…"
 

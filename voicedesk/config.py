@@ -220,6 +220,14 @@ def store_api_key(key: str | None) -> None:
             backend.delete_password(KEYRING_SERVICE, KEYRING_USER)
 
 
+def no_keyring_hint() -> str:
+    """How to keep a key where there is no system keyring to keep it in."""
+    return (
+        "Set ELEVENLABS_API_KEY in the environment, or put the line ELEVENLABS_API_KEY=your-key "
+        f"in {user_config_dir() / '.env'}."
+    )
+
+
 def _float_or_none(value: object) -> float | None:
     try:
         return None if value in (None, "") else float(value)  # type: ignore[arg-type]

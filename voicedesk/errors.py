@@ -195,3 +195,27 @@ class QueueFullError(VoiceDeskError):
     default_message = (
         "Several utterances are already waiting to be spoken; wait for them, or press Stop."
     )
+
+
+# -- errors as objects across threads (issue 16: the window's parts) ----------------------------
+
+
+class NoApiKeyError(InvalidKeyError):
+    """No key, and no system keyring to keep one in: the message says where one can be kept."""
+
+    default_message = "No ElevenLabs API key is configured."
+
+
+class InsertFailedError(VoiceDeskError):
+    """The transcript could not be put into the focused application (it is on the clipboard or
+    in the window's history instead)."""
+
+    default_message = "The transcript could not be typed into the focused application."
+
+
+def as_user_error(error: BaseException, what: str = "Something went wrong") -> VoiceDeskError:
+    """`error` if it is one of ours; anything else as one short line that names only its type
+    (never its text: it could hold a path, a URL or a secret)."""
+    if isinstance(error, VoiceDeskError):
+        return error
+    return VoiceDeskError(f"{what} ({type(error).__name__}).")

@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from voicedesk.errors import RecordingTooShortError
+from voicedesk.errors import RecordingTooShortError, VoiceDeskError
 
 
 class StubRecorder(QObject):
     level = Signal(float)
-    error = Signal(str)
+    failed = Signal(object)  # VoiceDeskError
     capped = Signal()
 
     def __init__(self, pcm: bytes = b"\x01\x00" * 16000) -> None:
@@ -24,13 +24,13 @@ class StubRecorder(QObject):
         self.starts = 0
         self.device: str | None = None
         self.closed = False
-        self.fail_with = ""
-        self.too_short = False  # stop() says so through `error`, as the real one does
+        self.fail_with: VoiceDeskError | None = None
+        self.too_short = False  # stop() says so through `failed`, as the real one does
 
     def start(self, listener: Callable[[bytes], None] | None = None) -> bool:
         """Key down; a `listener` (live words) gets the whole PCM at once, in 100 ms blocks."""
-        if self.fail_with:
-            self.error.emit(self.fail_with)
+        if self.fail_with is not None:
+            self.failed.emit(self.fail_with)
             return False
         self.recording = True
         self.starts += 1
@@ -45,9 +45,15 @@ class StubRecorder(QObject):
             return None
         self.recording = False
         if self.too_short:
-            self.error.emit(RecordingTooShortError().message)
+            self.failed.emit(RecordingTooShortError())
             return None
         return self.pcm
+
+    def warm(self) -> bool:
+        return True
+
+    def cool(self) -> None:
+        pass
 
     def discard(self) -> None:
         self.recording = False

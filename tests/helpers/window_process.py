@@ -24,6 +24,8 @@ import threading
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
+from voicedesk.errors import VoiceDeskError
+
 
 def emit(event: str, **fields: object) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
@@ -45,9 +47,9 @@ class Driver(QObject):
             window.panel.box.setPlainText(rest)  # type: ignore[attr-defined]
             window.speak(window.panel.text)  # type: ignore[attr-defined]
         elif verb == "ptt_down":
-            window._ptt_down()  # type: ignore[attr-defined]
+            window.talk.press()  # type: ignore[attr-defined]
         elif verb == "ptt_up":
-            window._ptt_up()  # type: ignore[attr-defined]
+            window.talk.release()  # type: ignore[attr-defined]
         elif verb == "state":
             banner = window.banner  # type: ignore[attr-defined]
             emit(
@@ -68,21 +70,21 @@ class Driver(QObject):
     def finished(self, uid: int) -> None:
         emit("finished", uid=uid)
 
-    @Slot(int, str)
-    def failed(self, uid: int, message: str) -> None:
-        emit("failed", uid=uid, message=message)
+    @Slot(int, object)
+    def failed(self, uid: int, error: VoiceDeskError) -> None:
+        emit("failed", uid=uid, message=error.message)
 
     @Slot(str)
     def transcribed(self, text: str) -> None:
         emit("transcribed", text=text)
 
-    @Slot(str, bool)
-    def transcribe_failed(self, message: str, retryable: bool) -> None:
-        emit("transcribe_failed", message=message)
+    @Slot(object, bool)
+    def transcribe_failed(self, error: VoiceDeskError, retryable: bool) -> None:
+        emit("transcribe_failed", message=error.message)
 
-    @Slot(str)
-    def recorder_error(self, message: str) -> None:
-        emit("recorder_error", message=message)
+    @Slot(object)
+    def recorder_error(self, error: VoiceDeskError) -> None:
+        emit("recorder_error", message=error.message)
 
 
 def _read_commands(driver: Driver) -> None:
@@ -124,7 +126,7 @@ def main() -> int:
     speaker.utterance_failed.connect(driver.failed)
     transcriber.transcribed.connect(driver.transcribed)
     transcriber.failed.connect(driver.transcribe_failed)
-    recorder.error.connect(driver.recorder_error)
+    recorder.failed.connect(driver.recorder_error)
     window.show()
     threading.Thread(target=_read_commands, args=(driver,), name="stdin", daemon=True).start()
     emit("ready")

@@ -58,16 +58,16 @@ class _Outcome(QObject):
     def __init__(self, app: QCoreApplication) -> None:
         super().__init__()
         self._app = app
-        self.error: str | None = None
+        self.error: VoiceDeskError | None = None
         self.marks: LatencyMarks | None = None
 
     @Slot(int)
     def finished(self, uid: int) -> None:
         self._app.exit(0)
 
-    @Slot(int, str)
-    def failed(self, uid: int, message: str) -> None:
-        self.error = message
+    @Slot(int, object)
+    def failed(self, uid: int, error: VoiceDeskError) -> None:
+        self.error = error
         self._app.exit(1)
 
     @Slot(int, object)

@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 from PySide6.QtGui import QClipboard, QGuiApplication
 
+from voicedesk.errors import InsertFailedError
 from voicedesk.hotkeys.choose import is_wayland_session
 from voicedesk.insert import clipboard as saved_clipboard
 
@@ -66,7 +67,7 @@ def describe(platform: str) -> str:
 
 class Inserter(QObject):
     inserted = Signal(str)  # "paste" or "type"
-    failed = Signal(str)  # one line
+    failed = Signal(object)  # InsertFailedError: one line
 
     def __init__(self, parent: QObject | None = None, platform: str | None = None) -> None:
         super().__init__(parent)
@@ -119,7 +120,7 @@ class Inserter(QObject):
     def _fall_back(self, text: str, why: str) -> None:
         log.warning("inserting the transcript failed: %s", why)
         self._clipboard.setMimeData(saved_clipboard.text_mime(text))
-        self.failed.emit(f"The transcript is on the clipboard: {why}.")
+        self.failed.emit(InsertFailedError(f"The transcript is on the clipboard: {why}."))
         self._finish()
 
     def _finish(self) -> None:
@@ -225,7 +226,7 @@ class Inserter(QObject):
         except Exception as error:
             log.warning("typing failed: %r", error)
             self._close_keyboard()
-            self.failed.emit(f"Typing the transcript stopped: {error}")
+            self.failed.emit(InsertFailedError(f"Typing the transcript stopped: {error}"))
             self._finish()
             return
         self._close_keyboard()
@@ -280,7 +281,8 @@ class Inserter(QObject):
         process.deleteLater()  # owned by its parent (self), not by Python
         if code != 0 or status != QProcess.ExitStatus.NormalExit:
             log.warning("wtype failed (%s): %s", code, error)
-            self.failed.emit(f"wtype failed: {error.splitlines()[-1] if error else code}")
+            why = error.splitlines()[-1] if error else code
+            self.failed.emit(InsertFailedError(f"wtype failed: {why}"))
         if then == "type":
             if code == 0:
                 self.inserted.emit("type")
@@ -291,6 +293,6 @@ class Inserter(QObject):
         if error == QProcess.ProcessError.FailedToStart:
             process = self.sender()
             then = str(process.property("then")) if process else ""
-            self.failed.emit("wtype could not be started")
+            self.failed.emit(InsertFailedError("wtype could not be started"))
             if then == "type":
                 self._finish()

@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from voicedesk.errors import VoiceDeskError
+
 
 class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -75,6 +77,16 @@ class Banner(QFrame):
         palette.setColor(QPalette.ColorRole.Window, mixed)
         self.setPalette(palette)
         self.setVisible(True)
+
+    def report(self, error: VoiceDeskError, gentle: bool = False) -> None:
+        """An error from any part of the app (`gentle`: a slip, not a fault, tinted as a note).
+        Connected to signals with and without the flag, so no single @Slot signature."""
+        self.show_message(error.message, "info" if gentle else "error")
+
+    @Slot(str)
+    def note(self, text: str) -> None:
+        """A line that is not an error."""
+        self.show_message(text, "info")
 
     @Slot()
     def dismiss(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -17,6 +17,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from voicedesk.workers.speech_session import SpeechSession
+    from voicedesk.workers.talk_session import TalkSession
 
 # "spoken": played to the end or until it failed; "stopped": the user stopped it while it played.
 Kind = Literal["spoken", "stopped", "heard"]
@@ -46,6 +50,7 @@ class HistoryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._playing: tuple[int, Entry] | None = None  # the utterance heard last, its entry
         self.list = QListWidget(self)
         self.list.setAccessibleName("History")
         self.list.setAccessibleDescription("What was spoken and transcribed in this session")
@@ -84,6 +89,28 @@ class HistoryPanel(QWidget):
         button.setToolTip(tip)
         button.setAccessibleName(text.replace("&", ""))
         return button
+
+    def follow(self, speech: SpeechSession, talk: TalkSession) -> None:
+        """Keep what was heard of speech (from its first sound; marked when the user cut it)
+        and what the microphone heard."""
+        speech.played.connect(self._played)
+        speech.cut.connect(self._cut)
+        talk.transcribed.connect(self.add_heard)
+
+    @Slot(int, str)
+    def _played(self, uid: int, text: str) -> None:
+        # Utterances play one after another: the one heard last is the one a Stop cuts.
+        self._playing = (uid, self.add("spoken", text))
+
+    @Slot(int)
+    def _cut(self, uid: int) -> None:
+        if self._playing is not None and self._playing[0] == uid:
+            self.mark_stopped(self._playing[1])
+            self._playing = None
+
+    @Slot(str)
+    def add_heard(self, text: str) -> None:
+        self.add("heard", text)
 
     def add(self, kind: Kind, text: str) -> Entry:
         entry = Entry(kind, text, datetime.now())

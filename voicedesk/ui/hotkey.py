@@ -18,6 +18,7 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QWidget
 
 from voicedesk.hotkeys.choose import SourceFactory, candidates, window_only_note
+from voicedesk.hotkeys.ptt_socket import PttServer
 from voicedesk.hotkeys.source import HotkeySource
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class PushToTalkKey(QObject):
         self._active: HotkeySource | None = None  # the source that said `ready`
         self._pending: list[SourceFactory] = []
         self._reasons: list[str] = []
+        self._system_wide = False
+        self.server: PttServer | None = None  # `voicedesk ptt`
         self.note = window_only_note(key_name, "system-wide keys are off")
         self._release_timer = QTimer(self)
         self._release_timer.setSingleShot(True)
@@ -83,6 +86,29 @@ class PushToTalkKey(QObject):
         self._key = qt_key(key_name)
         if system_wide:
             self.start_global()
+
+    def serve(self, system_wide: bool, socket_name: str | None = None) -> None:
+        """Take the key system-wide when `system_wide` (else in this window only, as the note
+        says), and `voicedesk ptt` commands on `socket_name` (None: the default name) unless
+        neither is asked for."""
+        self._system_wide = system_wide
+        if system_wide or socket_name:
+            self.server = PttServer(self, socket_name)
+            self.server.command.connect(self.command)
+            if not self.server.listen():
+                log.info("`voicedesk ptt` is unavailable: %s", self.server.error)
+        self._start()
+
+    def change_key(self, key_name: str) -> None:
+        """Settings changed the key: take the new one the same way."""
+        self.set_key(key_name, system_wide=False)
+        self._start()
+
+    def _start(self) -> None:
+        if self._system_wide:
+            self.start_global()  # the note follows through `note_changed`
+        else:
+            self.note_changed.emit(f"{self._key_name} works while this window is focused.")
 
     def start_global(self) -> None:
         """Try the system-wide sources for this desktop, best first; `note_changed` says which."""
@@ -144,6 +170,8 @@ class PushToTalkKey(QObject):
 
     def shutdown(self) -> None:
         self.stop_global()
+        if self.server is not None:
+            self.server.close()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

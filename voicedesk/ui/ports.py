@@ -1,13 +1,17 @@
-"""What the window needs from the speech workers and the recorder (they are injected).
+"""What the window and its sessions need from the speech workers and the recorder (injected).
 
 The real ones are `voicedesk.workers.speaker.Speaker`, `voicedesk.workers.transcribe.Transcriber`
-and `voicedesk.audio.capture.recorder.Recorder`; tests pass stand-ins with the same shape. Only
-the methods are listed here: the signals are looked up by name when the window wires them.
+and `voicedesk.audio.capture.recorder.Recorder`; tests pass stand-ins with the same shape.
+Signals are declared as read-only properties (a `Signal` on a QObject class reads as a
+`SignalInstance` on its instances), so the type checker holds every stand-in to them. Errors
+travel as `VoiceDeskError` objects, never as their message text.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
+
+from PySide6.QtCore import SignalInstance
 
 from voicedesk.audio.capture.mic_capture import Listener
 from voicedesk.engines.base import SpeechEngine
@@ -15,13 +19,32 @@ from voicedesk.engines.elevenlabs_realtime import LiveTake
 
 
 class SpeakerPort(Protocol):
-    """Signals: utterance_started(id), utterance_finished(id), utterance_failed(id, message),
-    progress(id, state), latency(id, LatencyMarks), piece(id, index, count),
-    position(id, share), idle()."""
+    @property
+    def utterance_started(self) -> SignalInstance: ...  # (uid)
+
+    @property
+    def utterance_finished(self) -> SignalInstance: ...  # (uid)
+
+    @property
+    def utterance_failed(self) -> SignalInstance: ...  # (uid, VoiceDeskError)
+
+    @property
+    def progress(self) -> SignalInstance: ...  # (uid, state)
+
+    @property
+    def latency(self) -> SignalInstance: ...  # (uid, LatencyMarks)
+
+    @property
+    def piece(self) -> SignalInstance: ...  # (uid, index, count)
+
+    @property
+    def position(self) -> SignalInstance: ...  # (uid, share)
 
     def speak(self, text: str, voice_id: str | None = None) -> int: ...
 
     def stop(self) -> None: ...
+
+    def is_busy(self) -> bool: ...
 
     def set_engine(self, engine: SpeechEngine) -> None: ...
 
@@ -29,11 +52,18 @@ class SpeakerPort(Protocol):
 
     def set_volume(self, volume: float) -> None: ...
 
-    def shutdown(self) -> None: ...
+    def shutdown(self, timeout_ms: int = 5000) -> None: ...
 
 
 class TranscriberPort(Protocol):
-    """Signals: transcribed(text), failed(message, retryable)."""
+    @property
+    def transcribed(self) -> SignalInstance: ...  # (text)
+
+    @property
+    def failed(self) -> SignalInstance: ...  # (VoiceDeskError, retryable)
+
+    @property
+    def busy_changed(self) -> SignalInstance: ...  # (busy)
 
     def transcribe(self, pcm: bytes) -> None: ...
 
@@ -50,7 +80,18 @@ class TranscriberPort(Protocol):
 
 
 class RecorderPort(Protocol):
-    """Signals: level(dBFS), error(message), capped()."""
+    @property
+    def level(self) -> SignalInstance: ...  # (dBFS)
+
+    @property
+    def failed(self) -> SignalInstance: ...  # (VoiceDeskError)
+
+    @property
+    def capped(self) -> SignalInstance: ...  # ()
+
+    def warm(self) -> bool: ...
+
+    def cool(self) -> None: ...
 
     def start(self, listener: Listener | None = None) -> bool: ...
 

@@ -3,10 +3,15 @@ the live words of the take (partial transcripts while the key is held)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from voicedesk.ui.level_meter import LevelMeter
+
+if TYPE_CHECKING:
+    from voicedesk.workers.talk_session import TalkSession
 
 
 class PushToTalkBar(QWidget):
@@ -39,6 +44,12 @@ class PushToTalkBar(QWidget):
         layout.addWidget(self.note, 2)
         layout.addWidget(self.live, 2)
         self.set_key(key_name)
+
+    def follow(self, talk: TalkSession) -> None:
+        """Show what `talk` does: recording, transcribing, the live words."""
+        talk.recording_changed.connect(self.show_recording)
+        talk.transcribing_changed.connect(self.show_transcribing)
+        talk.live_words_changed.connect(self.show_live)
 
     def set_key(self, key_name: str) -> None:
         self.button.setText(f"Hold to talk ({key_name})")

@@ -36,11 +36,12 @@ from voicedesk.config import Settings
 from voicedesk.endpoint import check_api_key, check_base_url
 from voicedesk.engines import ENGINE_CHOICES, EngineChoice
 from voicedesk.engines.base import Quota
-from voicedesk.errors import InvalidKeyError, LiveNeedsElevenLabsError, VoiceDeskError
+from voicedesk.errors import LiveNeedsElevenLabsError, VoiceDeskError
 from voicedesk.insert.inserter import describe as describe_insertion
 from voicedesk.ui.key_capture import KeyCaptureButton
 from voicedesk.ui.status import quota_text
 from voicedesk.workers.background import Background
+from voicedesk.workers.engine_holder import KeyTest
 
 MODELS = ("eleven_flash_v2_5", "eleven_turbo_v2_5", "eleven_multilingual_v2", "eleven_v3")
 ENGINE_LABELS: dict[EngineChoice, str] = {
@@ -49,7 +50,6 @@ ENGINE_LABELS: dict[EngineChoice, str] = {
     "local": "Offline voice",
 }
 _DEFAULT = "Voice default"
-NO_KEY = "Enter a key first (or set ELEVENLABS_API_KEY in the environment or a .env file)."
 INSERT_METHODS = (
     ("auto", "Automatic"),
     ("paste", "Pasting (the clipboard is put back after)"),
@@ -94,14 +94,6 @@ def plan_slots_text() -> str:
     )
 
 
-def no_keyring_hint() -> str:
-    """How to keep a key where there is no system keyring to keep it in."""
-    return (
-        "Set ELEVENLABS_API_KEY in the environment, or put the line ELEVENLABS_API_KEY=your-key "
-        f"in {config.user_config_dir() / '.env'}."
-    )
-
-
 def device_labels(devices: list[tuple[str, str]]) -> list[str]:
     """Labels for (description, id) pairs: a description shared by several devices gets the
     device's id after it, so two identical sound cards (or two sinks named alike) can be told
@@ -119,39 +111,6 @@ def device_labels(devices: list[tuple[str, str]]) -> list[str]:
         suffix = device_id if device_id and device_id != description else str(seen[description])
         labels.append(f"{description} ({suffix})")
     return labels
-
-
-class _KeyTest:
-    """For the worker thread: the quota, which needs (and so checks) a working key.
-
-    With no key typed, the one from ELEVENLABS_API_KEY or a `.env` is tested: that is the key
-    in use, and the field may be empty because it came from there.
-    """
-
-    def __init__(
-        self, api_key: str | None, base_url: str | None, allow_insecure_http: bool, timeout: float
-    ) -> None:
-        self._api_key = api_key
-        self._base_url = base_url
-        self._allow_insecure = allow_insecure_http
-        self._timeout = timeout
-
-    def __call__(self, cancel: CancelToken) -> Quota | None:
-        from voicedesk.engines.elevenlabs import ElevenLabsEngine
-
-        key = self._api_key or config.environment_api_key()[0]
-        if not key:
-            raise InvalidKeyError(NO_KEY)
-        engine = ElevenLabsEngine(
-            key,
-            base_url=self._base_url,
-            allow_insecure_http=self._allow_insecure,
-            timeout=self._timeout,
-        )
-        try:
-            return engine.quota()
-        finally:
-            engine.close()
 
 
 def _input_names(cancel: CancelToken) -> tuple[str, ...]:
@@ -377,7 +336,7 @@ class SettingsDialog(QDialog):
         elif keyring_ok:
             text = "Kept in the system keyring, never in a settings file."
         else:
-            text = f"No system keyring to keep a key entered here. {no_keyring_hint()}"
+            text = f"No system keyring to keep a key entered here. {config.no_keyring_hint()}"
         note = QLabel(text)
         note.setObjectName("key-note")
         note.setWordWrap(True)
@@ -429,7 +388,7 @@ class SettingsDialog(QDialog):
         self.test_button.setEnabled(False)
         self._say("Testing…")
         url = self.base_url.text().strip() or None
-        test = _KeyTest(
+        test = KeyTest(
             key, url, self._settings.allow_insecure_http, min(self._settings.read_timeout, 15.0)
         )
         self._key_test = self._background.run(test, self._key_ok, self._key_failed, name="test-key")
@@ -485,10 +444,10 @@ class SettingsDialog(QDialog):
         detail, _ = quota_text(quota)
         self._say(f"The key works. {detail}".strip())
 
-    def _key_failed(self, message: str) -> None:
+    def _key_failed(self, error: VoiceDeskError) -> None:
         self._key_test = None
         self.test_button.setEnabled(True)
-        self._say(said_in_settings(message))
+        self._say(said_in_settings(error.message))
 
     @property
     def entered_key(self) -> str:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from voicedesk.ui.elided_label import ElidedLabel
 from voicedesk.workers.speaker import BUFFERING, PLAYING, REQUESTING
+from voicedesk.workers.speech_session import NowPlaying, SpeechSession
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,18 @@ class SpeakPanel(QWidget):
     def text(self) -> str:
         return self.box.toPlainText()
 
+    def follow(self, speech: SpeechSession) -> None:
+        """Show what `speech` plays."""
+        speech.now_playing_changed.connect(self.show_now)
+        speech.part_changed.connect(self.show_part)
+        speech.share_changed.connect(self.show_share)
+
+    @Slot(str)
+    def take_text(self, text: str) -> None:
+        """`text` into the box, the box focused (to edit it or speak it)."""
+        self.set_text(text)
+        self.box.setFocus()
+
     def set_text(self, text: str) -> None:
         self.box.setPlainText(text)
         self.box.moveCursor(self.box.textCursor().MoveOperation.End)
@@ -143,6 +156,16 @@ class SpeakPanel(QWidget):
         # The selection if there is one (read a part), else everything.
         selected = self.box.textCursor().selectedText().replace("\u2029", "\n")
         self.speak_requested.emit(selected if selected.strip() else self.text)
+
+    @Slot(object)
+    def show_now(self, now: NowPlaying | None) -> None:
+        """The speech session's utterance shown (None: nothing plays)."""
+        if now is None:
+            self.show_idle()
+            return
+        if now.new:
+            self.new_utterance()
+        self.show_playing(now.text, now.state, now.queued)
 
     def show_playing(self, text: str, state: str, queued: int = 0) -> None:
         """`state` is the speaker's: requesting, playing or buffering."""

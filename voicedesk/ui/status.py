@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from voicedesk.engines.base import Quota
+from voicedesk.errors import VoiceDeskError
 from voicedesk.ui.elided_label import elide_words
 from voicedesk.workers.account import LOW_SHARE
+
+if TYPE_CHECKING:
+    from voicedesk.workers.budget import Budget
+    from voicedesk.workers.speech_session import SpeechSession
+    from voicedesk.workers.talk_session import TalkSession
 
 # Below this share of the period's characters left, say "credits low": running out
 # silently is a common complaint (elevenlabs/elevenlabs-python#69).
@@ -55,6 +64,27 @@ class StatusBar(QStatusBar):
         room = (min(left) if left else self.width()) - 12  # the message's own margins
         self.showMessage(elide_words(" ".join(text.split()), self.fontMetrics(), room), timeout_ms)
 
+    def follow(self, budget: Budget, speech: SpeechSession, talk: TalkSession) -> None:
+        """The credits, deletions pending, the last utterance's latency, the last transcript."""
+        budget.account.quota_changed.connect(self.set_quota)
+        budget.account.quota_failed.connect(self.set_quota_unknown)
+        budget.eraser.pending_changed.connect(self.set_erase_pending)
+        speech.latency_measured.connect(self.set_latency)
+        speech.merged.connect(self.show_merged)
+        talk.transcribed.connect(self.show_heard)
+
+    @Slot()
+    def show_merged(self) -> None:
+        self.show_message("Already waiting to be spoken.", 3000)
+
+    @Slot(str)
+    def show_heard(self, text: str) -> None:
+        self.show_message(f"Heard: {text}", 8000)
+
+    @Slot()
+    def show_copied(self) -> None:
+        self.show_message("Copied to the clipboard.", 3000)
+
     def set_engine(self, engine: str, voice: str) -> None:
         self.engine_label.setText(f"{engine} · {voice}" if voice else engine)
 
@@ -79,3 +109,7 @@ class StatusBar(QStatusBar):
         self.erase_label.setText(f"{count} to erase from ElevenLabs" if count else "")
         tip = "Deleted as soon as ElevenLabs answers; failed deletions are tried again later."
         self.erase_label.setToolTip(f"{tip}\nLast failure: {last_error}" if last_error else tip)
+
+    def set_quota_unknown(self, error: VoiceDeskError) -> None:
+        self.quota_label.setText("Quota unknown")
+        self.quota_label.setToolTip(error.message)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 
 class Tray(QObject):
-    show_requested = Signal()
+    """The icon of `window`: "Show" brings it up itself; the rest are signals."""
+
     speak_clipboard_requested = Signal()
     quit_requested = Signal()
 
-    def __init__(self, icon: QIcon, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, icon: QIcon, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
         self.menu = QMenu()
         self.show_action = self._action("Show voicedesk")
         self.speak_action = self._action("Speak clipboard")
@@ -38,7 +40,9 @@ class Tray(QObject):
 
     @Slot()
     def _show(self) -> None:
-        self.show_requested.emit()
+        self._window.showNormal()
+        self._window.raise_()
+        self._window.activateWindow()
 
     @Slot()
     def _speak(self) -> None:
@@ -55,7 +59,7 @@ class Tray(QObject):
     @Slot(QSystemTrayIcon.ActivationReason)
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
-            self.show_requested.emit()
+            self._show()
 
     def hide(self) -> None:
         if self.icon is not None:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine, Voice
+from voicedesk.errors import VoiceDeskError
 from voicedesk.workers.background import Background
 
 PREVIEW_TEXT = "Hello! This is how I sound."
@@ -25,7 +26,7 @@ class _VoiceList:
 class VoicePicker(QWidget):
     voice_chosen = Signal(str)
     preview_requested = Signal(str, str)  # voice id, text
-    load_failed = Signal(str)
+    load_failed = Signal(object)  # VoiceDeskError
 
     def __init__(self, background: Background, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,10 +109,10 @@ class VoicePicker(QWidget):
         if self.combo.count() == 0:
             self.combo.setPlaceholderText("No voices")
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, error: VoiceDeskError) -> None:
         self._loading = None
         self._set_placeholder("Voices unavailable")
-        self.load_failed.emit(message)
+        self.load_failed.emit(error)
 
     def select(self, voice_id: str) -> None:
         index = self.combo.findData(voice_id)

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from voicedesk import limits
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import Quota, SpeechEngine
-from voicedesk.errors import VoiceDeskError
+from voicedesk.errors import VoiceDeskError, as_user_error
 from voicedesk.workers.responses import Heard
 from voicedesk.workers.threads import Poster, TaskGroup
 
@@ -34,7 +34,7 @@ def low_credits(quota: Quota | None) -> bool:
 
 class Account(QObject):
     quota_changed = Signal(object)  # Quota | None (None: unknown or not ElevenLabs)
-    quota_failed = Signal(str)  # why the subscription could not be fetched
+    quota_failed = Signal(object)  # VoiceDeskError: why the subscription could not be fetched
     low = Signal(str)  # the one-line warning at LOW_SHARE left
     slots_changed = Signal(int, object)  # the app's slot count, the plan's maximum (or None)
 
@@ -87,9 +87,11 @@ class Account(QObject):
             self._warned = False
         self._set(quota)
 
-    def _fetch_failed(self, engine: SpeechEngine, cancel: CancelToken, message: str) -> None:
+    def _fetch_failed(
+        self, engine: SpeechEngine, cancel: CancelToken, error: VoiceDeskError
+    ) -> None:
         if not cancel.is_set() and engine is self._engine:
-            self.quota_failed.emit(message)
+            self.quota_failed.emit(error)
 
     @Slot(object)
     def heard(self, heard: Heard) -> None:
@@ -126,7 +128,7 @@ class _Fetch:
 
     poster: Poster
     done: Callable[[SpeechEngine, CancelToken, Quota | None], None]
-    failed: Callable[[SpeechEngine, CancelToken, str], None]
+    failed: Callable[[SpeechEngine, CancelToken, VoiceDeskError], None]
     engine: SpeechEngine
     cancel: CancelToken
 
@@ -134,10 +136,10 @@ class _Fetch:
         try:
             quota = self.engine.quota()
         except VoiceDeskError as error:
-            self.poster.post(self.failed, self.engine, self.cancel, error.message)
+            self.poster.post(self.failed, self.engine, self.cancel, error)
         except Exception as error:  # a bug: logged, one short line shown
             log.warning("subscription fetch failed", exc_info=error)
-            message = f"Quota unknown ({type(error).__name__})."
-            self.poster.post(self.failed, self.engine, self.cancel, message)
+            unknown = as_user_error(error, "Quota unknown")
+            self.poster.post(self.failed, self.engine, self.cancel, unknown)
         else:
             self.poster.post(self.done, self.engine, self.cancel, quota)

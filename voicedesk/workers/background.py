@@ -17,21 +17,20 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from voicedesk.cancel import CancelToken
-from voicedesk.errors import VoiceDeskError
+from voicedesk.errors import VoiceDeskError, as_user_error
 from voicedesk.workers.threads import Poster, TaskGroup
 
 log = logging.getLogger(__name__)
 
 Done = Callable[[Any], None]
-Failed = Callable[[str], None]
+Failed = Callable[[VoiceDeskError], None]  # the error itself, never its message text
 
 
-def error_message(error: BaseException) -> str:
-    """What a user may read: our errors' own message; anything else a short generic line."""
-    if isinstance(error, VoiceDeskError):
-        return error.message
-    log.warning("background job failed: %s", type(error).__name__, exc_info=error)
-    return f"Something went wrong ({type(error).__name__})."
+def user_error(error: BaseException) -> VoiceDeskError:
+    """What a user may read: our errors as they are; anything else a short generic one."""
+    if not isinstance(error, VoiceDeskError):
+        log.warning("background job failed: %s", type(error).__name__, exc_info=error)
+    return as_user_error(error)
 
 
 class Background(QObject):
@@ -51,7 +50,7 @@ class Background(QObject):
         on_error: Failed | None = None,
         name: str = "voicedesk-job",
     ) -> CancelToken:
-        """Start `fn(cancel)` on a pool thread; `on_done(result)` / `on_error(message)` on ours."""
+        """Start `fn(cancel)` on a pool thread; `on_done(result)` / `on_error(error)` on ours."""
         cancel = CancelToken()
         job = next(self._ids)
         self._running[job] = cancel
@@ -89,7 +88,7 @@ class _Job:
         try:
             result = self.fn(self.cancel)
         except BaseException as error:  # a worker must never die silently
-            self.poster.post(self._report, error_message(error))
+            self.poster.post(self._report, user_error(error))
         else:
             self.poster.post(self._deliver, result)
 
@@ -99,7 +98,7 @@ class _Job:
         if self.on_done is not None and not self.cancel.is_set():
             self.on_done(result)
 
-    def _report(self, message: str) -> None:
+    def _report(self, error: VoiceDeskError) -> None:
         self.ended(self.job)
         if self.on_error is not None and not self.cancel.is_set():
-            self.on_error(message)
+            self.on_error(error)

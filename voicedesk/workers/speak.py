@@ -26,7 +26,7 @@ from voicedesk.audio.playback.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.http_client import NetworkTiming, TimingRecorder, record_timing
-from voicedesk.errors import Cancelled, UnexpectedResponseError, VoiceDeskError
+from voicedesk.errors import Cancelled, UnexpectedResponseError, VoiceDeskError, as_user_error
 from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.pieces import PieceStart
 
@@ -48,7 +48,7 @@ class SpeakReports(QObject):
     piece_queued = Signal(int, object)  # uid, PieceStart: where a piece begins in the PCM
     queued_all = Signal(int, int)  # uid, bytes of PCM queued in all (the stream has ended)
     streamed = Signal(int, object)  # uid, LatencyMarks: everything was decoded and queued
-    failed = Signal(int, str, bool)  # uid, message, whether some audio was queued before
+    failed = Signal(int, object, bool)  # uid, VoiceDeskError, whether some audio was queued
 
 
 class SpeakWorker:
@@ -82,11 +82,10 @@ class SpeakWorker:
         except Cancelled:
             pass
         except VoiceDeskError as error:
-            reports.failed.emit(uid, error.message, self._written > 0)
+            reports.failed.emit(uid, error, self._written > 0)
         except Exception as error:  # a bug must not end the thread silently
             log.exception("speaking failed")
-            message = f"Speaking failed ({type(error).__name__})."
-            reports.failed.emit(uid, message, self._written > 0)
+            reports.failed.emit(uid, as_user_error(error, "Speaking failed"), self._written > 0)
         finally:
             if self._token and not self._cancel.is_set():
                 # Whatever arrived plays out; the player's `finished` follows.

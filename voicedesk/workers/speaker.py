@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from voicedesk.audio.playback.player import Player
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
-from voicedesk.errors import EmptyTextError, QueueFullError
+from voicedesk.errors import EmptyTextError, QueueFullError, VoiceDeskError
 from voicedesk.workers.latency import LatencyMarks
 from voicedesk.workers.pieces import PieceStart, PieceTimeline, PlayPosition
 from voicedesk.workers.speak import SpeakReports, SpeakWorker, Utterance
@@ -44,7 +44,7 @@ MAX_QUEUED = 5
 class Speaker(QObject):
     utterance_started = Signal(int)  # the first sample went to the audio device
     utterance_finished = Signal(int)  # the last sample was played
-    utterance_failed = Signal(int, str)  # a message fit for a status bar (after what played)
+    utterance_failed = Signal(int, object)  # uid, VoiceDeskError (after what arrived played)
     progress = Signal(int, str)  # REQUESTING, PLAYING or BUFFERING
     latency = Signal(int, object)  # LatencyMarks, once the utterance has finished
     piece = Signal(int, int, int)  # uid, index (0-based), count: playback entered this piece
@@ -60,18 +60,18 @@ class Speaker(QObject):
         self._player.started.connect(self._started)
         self._player.finished.connect(self._finished)
         self._player.waiting.connect(self._waiting)
-        self._player.error.connect(self._player_error)
+        self._player.failed.connect(self._player_error)
         self._ids = itertools.count(1)
         self._queue: deque[Utterance] = deque()
         self._current: Utterance | None = None
         self._token = 0  # the player stream of the current utterance
         self._cancel: CancelToken | None = None
         self._marks = LatencyMarks()
-        self._failure: str | None = None  # reported once what arrived has played
+        self._failure: VoiceDeskError | None = None  # reported once what arrived has played
         self._busy = False  # since the last `idle`
         # A sink error that came before the worker told us its stream's token (a race between
-        # the audio and worker threads): token, message.
-        self._early_error: tuple[int, str] | None = None
+        # the audio and worker threads): token, error.
+        self._early_error: tuple[int, VoiceDeskError] | None = None
         self._timeline = PieceTimeline()
         self._heard: PlayPosition | None = None  # the last position reported
         self._clock = QTimer(self)
@@ -213,15 +213,15 @@ class Speaker(QObject):
             started = self._marks.first_sample
             self._marks = marks if started is None else marks.with_marks(first_sample=started)
 
-    @Slot(int, str, bool)
-    def _failed(self, uid: int, message: str, played_some: bool) -> None:
+    @Slot(int, object, bool)
+    def _failed(self, uid: int, error: VoiceDeskError, played_some: bool) -> None:
         if not self._is_current(uid):
             return
-        self._failure = message
+        self._failure = error
         if not self._token:
             # It failed before it opened a player stream: no `finished` will come.
             self._done()
-            self.utterance_failed.emit(uid, message)
+            self.utterance_failed.emit(uid, error)
             self._advance()
         # Otherwise what arrived plays out first; `_finished` reports the failure.
 
@@ -252,12 +252,12 @@ class Speaker(QObject):
             self.utterance_failed.emit(uid, self._failure)
         self._advance()
 
-    @Slot(int, str)
-    def _player_error(self, token: int, message: str) -> None:
+    @Slot(int, object)
+    def _player_error(self, token: int, error: VoiceDeskError) -> None:
         if self._current is None:
             return
         if not self._token:
-            self._early_error = (token, message)  # `_opened` will tell whether it is ours
+            self._early_error = (token, error)  # `_opened` will tell whether it is ours
             return
         if token != self._token:
             return
@@ -265,7 +265,7 @@ class Speaker(QObject):
         # The output is broken: what is queued would fail the same way.
         self._queue.clear()
         self._end_current()
-        self.utterance_failed.emit(uid, message)
+        self.utterance_failed.emit(uid, error)
         self._advance()
 
     @Slot()

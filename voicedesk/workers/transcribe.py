@@ -41,7 +41,7 @@ class TranscribeWorker(QObject):
     """Runs `engine.transcribe_audio` for each job it is sent, one at a time, on its thread."""
 
     transcribed = Signal(int, str)  # job number, text
-    failed = Signal(int, str, bool)  # job number, message, retryable
+    failed = Signal(int, object, bool)  # job number, VoiceDeskError, retryable
     finished = Signal(int)  # job number, after either of the above
 
     def __init__(self, engine: SpeechEngine) -> None:
@@ -62,10 +62,10 @@ class TranscribeWorker(QObject):
                 engine = job.engine or self._engine
                 text = engine.transcribe_audio(job.pcm, job.language, cancel=job.cancel)
         except VoiceDeskError as error:
-            self.failed.emit(job.number, error.message, error.retryable or _worth_retry(error))
+            self.failed.emit(job.number, error, error.retryable or _worth_retry(error))
         except Exception:  # a bug must not lose the recording: report it and keep it
             log.exception("transcription failed")
-            self.failed.emit(job.number, "Transcription failed unexpectedly.", True)
+            self.failed.emit(job.number, VoiceDeskError("Transcription failed unexpectedly."), True)
         else:
             self.transcribed.emit(job.number, text)
         finally:
@@ -80,12 +80,13 @@ def _worth_retry(error: VoiceDeskError) -> bool:
 class Transcriber(QObject):
     """The window's speech-to-text: `transcribe(pcm)`, `retry_last()`, `cancel()`, `shutdown()`.
 
-    Signals: `transcribed(text)`, `failed(message, retryable)`, `busy_changed(busy)`.
+    Signals: `transcribed(text)`, `failed(error, retryable)` (a `VoiceDeskError`),
+    `busy_changed(busy)`.
     A recording that failed stays for `retry_last()` until `transcribe()` is given a new one.
     """
 
     transcribed = Signal(str)
-    failed = Signal(str, bool)
+    failed = Signal(object, bool)  # VoiceDeskError, retryable
     busy_changed = Signal(bool)
     _submit = Signal(object)  # Job → the worker's thread
 
@@ -154,7 +155,7 @@ class Transcriber(QObject):
 
     @Slot()
     def cancel(self) -> None:
-        """Stop what is in flight or queued (each ends with `failed("Stopped.", True)`)."""
+        """Stop what is in flight or queued (each ends with `failed(Cancelled(), True)`)."""
         for job in self._jobs.values():
             job.cancel.set()
 
@@ -187,12 +188,12 @@ class Transcriber(QObject):
             self._last_failed = False
         self.transcribed.emit(text)
 
-    @Slot(int, str, bool)
-    def _on_failed(self, number: int, message: str, retryable: bool) -> None:
+    @Slot(int, object, bool)
+    def _on_failed(self, number: int, error: VoiceDeskError, retryable: bool) -> None:
         job = self._jobs.get(number)
         if job is not None and job.pcm is self._last_pcm:
             self._last_failed = True
-        self.failed.emit(message, retryable)
+        self.failed.emit(error, retryable)
 
     @Slot(int)
     def _on_finished(self, number: int) -> None:

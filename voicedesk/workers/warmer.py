@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.http_client import WARM_INTERVAL
+from voicedesk.errors import VoiceDeskError
 from voicedesk.workers.background import Background
 
 # No warm-ups once the user has left the window alone this long (it may stay active for hours).
@@ -137,5 +138,5 @@ class Warmer(QObject):
         self.warmed.emit(bool(ok))
         self._due()
 
-    def _error(self, message: str) -> None:
+    def _error(self, error: VoiceDeskError) -> None:
         self._done(False)

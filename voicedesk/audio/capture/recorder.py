@@ -11,22 +11,22 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from voicedesk.audio.capture.mic_capture import DEFAULT_MAX_SECONDS, Listener, MicCapture
 from voicedesk.audio.capture.mic_devices import SoundDevice
-from voicedesk.errors import VoiceDeskError
+from voicedesk.errors import InputDeviceLostError, VoiceDeskError
 
 METER_INTERVAL_MS = 33  # ~30 level updates a second
 
 
 class Recorder(QObject):
-    """Signals: `level(dbfs)` while the stream is open, `error(message)`, `capped()`,
+    """Signals: `level(dbfs)` while the stream is open, `failed(error)`, `capped()`,
     `recording_changed(bool)`.
 
     Methods: `warm()` / `cool()` (open the stream ahead while the window is active),
     `start()` (key down) and `stop() -> bytes | None` (key up: the trimmed PCM, or None with
-    `error` emitted), `discard()`, `set_device(name)`, `close()`.
+    `failed` emitted), `discard()`, `set_device(name)`, `close()`.
     """
 
     level = Signal(float)
-    error = Signal(str)
+    failed = Signal(object)  # VoiceDeskError
     capped = Signal()
     recording_changed = Signal(bool)
 
@@ -62,7 +62,7 @@ class Recorder(QObject):
         try:
             self.capture.warm()
         except VoiceDeskError as failure:
-            self.error.emit(failure.message)
+            self.failed.emit(failure)
             return False
         self._meter.start()
         return True
@@ -75,14 +75,14 @@ class Recorder(QObject):
 
     @Slot()
     def start(self, listener: Listener | None = None) -> bool:
-        """Key down. False (and `error`) when the microphone can't be opened. `listener` gets
+        """Key down. False (and `failed`) when the microphone can't be opened. `listener` gets
         the audio as it arrives, on PortAudio's thread (live words); it must never block."""
         if self.capture.is_recording:
             return True
         try:
             self.capture.start(listener)
         except VoiceDeskError as failure:
-            self.error.emit(failure.message)
+            self.failed.emit(failure)
             return False
         self._capped_reported = False
         self._meter.start()
@@ -91,13 +91,13 @@ class Recorder(QObject):
 
     @Slot()
     def stop(self) -> bytes | None:
-        """Key up: the recording to transcribe, or None (too short: `error` says so gently)."""
+        """Key up: the recording to transcribe, or None (too short: `failed` says so)."""
         if not self.capture.is_recording:
             return None
         try:
             pcm: bytes | None = self.capture.stop()
         except VoiceDeskError as failure:
-            self.error.emit(failure.message)
+            self.failed.emit(failure)
             pcm = None
         self._after_recording()
         return pcm
@@ -129,8 +129,9 @@ class Recorder(QObject):
             # The stream died mid-recording: what was captured so far stays, and key up
             # (stop) still hands it on; the dead stream is closed then, not reused.
             self.capture.cool()
-            message = failure.message if isinstance(failure, VoiceDeskError) else str(failure)
-            self.error.emit(message)
+            if not isinstance(failure, VoiceDeskError):
+                failure = InputDeviceLostError(str(failure))
+            self.failed.emit(failure)
             return
         if self.capture.is_capped and not self._capped_reported:
             self._capped_reported = True

@@ -35,7 +35,7 @@ class Player(QObject):
     started = Signal(int, float)  # token, monotonic time the first sample went to the device
     finished = Signal(int, float)  # token, monotonic time the last sample had been played
     waiting = Signal(int, bool)  # token, True while starved mid-stream (network is slow)
-    error = Signal(int, str)  # token, a message fit for a status bar
+    failed = Signal(int, object)  # token, a VoiceDeskError
 
     # Requests to the audio thread (queued: the host lives there).
     _open = Signal(int, object, object, float)  # token, RingBuffer, PcmFormat, volume
@@ -66,7 +66,7 @@ class Player(QObject):
         host.started.connect(self.started)
         host.finished.connect(self.finished)
         host.waiting.connect(self.waiting)
-        host.error.connect(self.error)
+        host.failed.connect(self.failed)
         self._thread.start()
         # Here, on the GUI thread, before any sink exists (see pulse_guard for why).
         guard = PulseGuard.install()

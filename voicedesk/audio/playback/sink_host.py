@@ -12,7 +12,7 @@ from voicedesk.audio.playback.pcm import PcmFormat
 from voicedesk.audio.playback.pcm_source import PcmSource
 from voicedesk.audio.playback.pulse_guard import PulseGuard
 from voicedesk.audio.playback.ring_buffer import RingBuffer
-from voicedesk.errors import AudioOutputLostError, NoOutputDeviceError
+from voicedesk.errors import AudioOutputLostError, NoOutputDeviceError, VoiceDeskError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class SinkHost(QObject):
     started = Signal(int, float)
     finished = Signal(int, float)
     waiting = Signal(int, bool)
-    error = Signal(int, str)
+    failed = Signal(int, object)  # token, VoiceDeskError
 
     def __init__(self, device_id: bytes = b"") -> None:
         super().__init__()
@@ -114,7 +114,7 @@ class SinkHost(QObject):
     def lose(self) -> None:
         """The sound server went away: end the stream now, with the error that says so."""
         if self._sink is not None or self._source is not None:
-            self._fail(AudioOutputLostError().message)
+            self._fail(AudioOutputLostError())
 
     @Slot(float)
     def set_volume(self, volume: float) -> None:
@@ -150,15 +150,19 @@ class SinkHost(QObject):
             if guard.reviving():
                 return  # the server is back and Qt is reconnecting: `resume` starts it
             # Qt would abort the process here (see pulse_guard): say so instead.
-            self._fail(AudioOutputLostError().message)
+            self._fail(AudioOutputLostError())
             return
         device = device_by_id(self._device_id)
         if device.isNull():
-            self._fail(NoOutputDeviceError().message)
+            self._fail(NoOutputDeviceError())
             return
         qfmt = _qformat(self._format)
         if not device.isFormatSupported(qfmt):
-            self._fail(f"The audio output “{device.description()}” can't play this sound format.")
+            self._fail(
+                NoOutputDeviceError(
+                    f"The audio output “{device.description()}” can't play this sound format."
+                )
+            )
             return
         sink = QAudioSink(device, qfmt, self)
         # setBufferSize only counts before start().
@@ -168,7 +172,7 @@ class SinkHost(QObject):
         self._sink = sink
         sink.start(self._source)
         if sink.error() in _FAILED:
-            self._fail(AudioOutputLostError().message)
+            self._fail(AudioOutputLostError())
             return
         self._watch_start()
 
@@ -194,7 +198,7 @@ class SinkHost(QObject):
         self._stalled_ms += _WATCH_INTERVAL_MS
         if self._stalled_ms >= STALL_MS:
             log.warning("the audio sink stopped pulling data; the output is gone")
-            self._fail(AudioOutputLostError().message)
+            self._fail(AudioOutputLostError())
 
     @Slot(float)
     def _first_sample(self, when: float) -> None:
@@ -220,12 +224,12 @@ class SinkHost(QObject):
     @Slot(QAudio.State)
     def _state_changed(self, state: QAudio.State) -> None:
         if self._sink is not None and self._sink.error() in _FAILED:
-            self._fail(AudioOutputLostError().message)
+            self._fail(AudioOutputLostError())
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, error: VoiceDeskError) -> None:
         token = self._token
         self._close()
-        self.error.emit(token, message)
+        self.failed.emit(token, error)
 
     def _close(self) -> None:
         if self._watch is not None:
