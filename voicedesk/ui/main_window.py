@@ -1,6 +1,7 @@
 """The main window: layout, menus, and the wiring of the widgets to the widget-free parts
 (`voicedesk.workers`: `AppSettings`, `EngineHolder`, `SpeechSession`, `TalkSession`) that do
-the work and say what happened through signals. Nothing slow happens here."""
+the work and say what happened through signals (`ui.prompts` words what they say). Nothing
+slow happens here."""
 
 from __future__ import annotations
 
@@ -192,7 +193,7 @@ class MainWindow(QMainWindow):
         self.recorder.capped.connect(ptt.release)
         self.app.changed.connect(self._settings_changed)
 
-    # -- actions, and what the parts say ---------------------------------------------------
+    # -- actions -------------------------------------------------------------------------
 
     @Slot(str)
     def speak(self, text: str, confirmed: bool = False) -> int | None:
