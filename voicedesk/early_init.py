@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
+from voicedesk.audio import pulse_client
+
 # Forced (a user's value does not win): both keep the offline engine from reaching the network
 # or writing to the disk. huggingface_hub reads these once, at import: even a bug that made
 # faster-whisper resolve a model name (not our path) fails instead of downloading.
@@ -53,4 +55,7 @@ def apply() -> None:
     offline_env()
     for name, value in DEFAULT_ENV.items():
         os.environ.setdefault(name, value)
+    # Before the first connection to the sound server (sounddevice's import, Qt Multimedia):
+    # without shared memory, a microphone stream can't deadlock when the server dies.
+    pulse_client.disable_shared_memory()
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pytest
@@ -122,8 +123,11 @@ class PulseServer:
     def _run_env(self) -> dict[str, str]:
         return {**os.environ, **self.env}
 
-    def start(self) -> None:
-        """Start the server (again, after `kill`: at the same socket path, with fresh sinks)."""
+    def start(self, warm: bool = True) -> None:
+        """Start the server (again, after `kill`: at the same socket path, with fresh sinks).
+
+        `warm=False` skips playing the test tone through each sink (see `_warm_up`), for tests
+        that only need the server there, not exact timings."""
         self._warmers = []
 
         def sink(name: str, rate: int) -> str:
@@ -163,7 +167,7 @@ class PulseServer:
                     preexec_fn=_die_with_parent,
                 )
             )  # fmt: skip
-        for name, rate in ((OUT_SINK, OUT_RATE), (MIC_SINK, MIC_RATE)):
+        for name, rate in ((OUT_SINK, OUT_RATE), (MIC_SINK, MIC_RATE)) if warm else ():
             self._warm_up(name, rate)
 
     def _warm_up(self, sink: str, rate: int, seconds: float = 0.3) -> None:
@@ -251,10 +255,15 @@ class PulseServer:
     def play(
         self, pcm: bytes, sink: str, rate: int, latency_ms: int = 150
     ) -> subprocess.Popen[bytes]:
-        """Start playing s16le mono `pcm` into `sink`; returns the player process.
+        """Start playing s16le mono `pcm` into `sink`; returns the player process at once
+        (`wait()` on it for the end of the clip).
 
         A roomy buffer: with a tight one, a busy machine makes the server pad the clip with
         silence (an under-run), and what the sink carries is no longer the clip.
+
+        The clip is written from a thread: `pacat` reads its stdin at the pace of playback,
+        so writing a clip longer than the pipe's buffer (64 KiB, ~2 s at 16 kHz) here would
+        block the caller until nearly all of it had played.
         """
         proc = subprocess.Popen(
             ["pacat", "--playback", "--raw", "--format=s16le", f"--rate={rate}", "--channels=1",
@@ -263,9 +272,19 @@ class PulseServer:
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         assert proc.stdin is not None
-        proc.stdin.write(pcm)
-        proc.stdin.close()
+        threading.Thread(
+            target=_feed, args=(proc.stdin, pcm), name="pacat-feeder", daemon=True
+        ).start()
         return proc
+
+
+def _feed(stdin: IO[bytes], pcm: bytes) -> None:
+    """Write a clip to a player's stdin, then close it (a killed player just ends it)."""
+    with contextlib.suppress(OSError, ValueError):  # BrokenPipeError: the player was killed
+        try:
+            stdin.write(pcm)
+        finally:
+            stdin.close()
 
 
 def _die_with_parent() -> None:

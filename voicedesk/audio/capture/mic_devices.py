@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from voicedesk.audio import pulse_client
 from voicedesk.audio.capture.quiet_stderr import quiet_native_stderr
 from voicedesk.errors import InputDeviceError, NoInputDeviceError, VoiceDeskError
 
@@ -37,6 +38,7 @@ class InputDevice:
 
 def backend() -> SoundDevice:
     """The real `sounddevice`; a clear error where PortAudio itself is missing."""
+    pulse_client.disable_shared_memory()  # before the first connection: see that module
     try:
         with quiet_native_stderr():  # importing it runs Pa_Initialize, which probes devices
             import sounddevice
