@@ -28,7 +28,7 @@ from tests.helpers.cli import REPO, cli_env
 from tests.helpers.pulse import MIC_RATE, PulseServer
 from tests.helpers.sounds import tone_pcm
 from voicedesk.audio.capture.mic_capture import MIC_LOST_MESSAGE
-from voicedesk.errors import AudioOutputLostError
+from voicedesk.errors import AudioOutputLostError, NoOutputDeviceError
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(300)]
 
@@ -346,3 +346,50 @@ def a_second_of_audio(server: PulseServer) -> None:
         while len(heard.sound()) < MIC_RATE:
             assert time.monotonic() < deadline, f"no sound on the mic: {len(heard.pcm)} bytes"
             threading.Event().wait(0.05)
+
+
+def test_window_started_without_a_server_speaks_once_one_appears(
+    tmp_path: Path, private_pulse: PulseServer, emulator: Emulator
+) -> None:
+    """Started while no sound server runs: Speak says why at once (no abort), and once a
+    server appears the next Speak is heard, without restarting the window."""
+    private_pulse.kill()
+    window = WindowProcess(env_for(tmp_path, private_pulse, emulator), tmp_path / "home")
+    try:
+        window.send(f"speak {SHORT_TEXT}")
+        failed = window.wait_for("failed", "finished", timeout=LOST_WITHIN)
+        assert failed["event"] == "failed", failed
+        assert failed["message"] == NoOutputDeviceError.default_message
+        assert window.state()["box"] == SHORT_TEXT
+
+        private_pulse.start()
+        with private_pulse.record_output() as heard:
+            # The window looks for the server every 0.5 s: a Speak pressed before it noticed
+            # still says there is no output; one soon after is heard. Bounded tries.
+            for _try in range(60):
+                window.send(f"speak {SHORT_TEXT}")
+                outcome = window.wait_for("failed", "finished", timeout=60)
+                if outcome["event"] == "finished":
+                    break
+                assert outcome["message"] == NoOutputDeviceError.default_message, outcome
+                window.state()  # a round trip through the window's event loop
+            assert outcome["event"] == "finished", outcome
+            assert heard.wait_for_sound(5)
+
+        # The microphone too: push to talk records from the server that appeared.
+        window.send("ptt_down")
+        wait_until_recording(private_pulse, window.proc.pid)
+        player = private_pulse.play_into_mic(tone_pcm(3, rate=MIC_RATE))
+        try:
+            a_second_of_audio(private_pulse)
+        finally:
+            player.kill()
+            player.wait(5)
+        window.send("ptt_up")
+        result = window.wait_for("transcribed", "transcribe_failed", timeout=30)
+        assert result["event"] == "transcribed", result
+        code, err = window.quit()
+        assert code == 0, err
+        no_noise(err)
+    finally:
+        window.kill()

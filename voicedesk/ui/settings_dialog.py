@@ -12,7 +12,6 @@ from typing import TypeVar
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication, QShowEvent
-from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from voicedesk import config, limits
 from voicedesk.audio.capture.mic_devices import list_input_devices
+from voicedesk.audio.playback.sink_host import audio_outputs
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
 from voicedesk.endpoint import check_api_key, check_base_url
@@ -252,8 +252,7 @@ class SettingsDialog(QDialog):
         self.output.setAccessibleName("Output device")
         self.output.addItem("System default", "")
         outputs = [
-            (device.description(), bytes(device.id().data()).decode())
-            for device in QMediaDevices.audioOutputs()
+            (device.description(), bytes(device.id().data()).decode()) for device in audio_outputs()
         ]
         for label, (_, device_id) in zip(device_labels(outputs), outputs, strict=True):
             self.output.addItem(label, device_id)

@@ -23,6 +23,10 @@ What we do instead:
   an object of class `QPulseAudioContextManager`) and swallows it. The failed context is
   never released: it stays non-null in state FAILED, so `start()` reports a FatalError
   instead of aborting, and `lost` tells the player at once.
+- Started with no server running, nothing asks Qt about devices (`qt_audio_allowed()`) until
+  the probe first reaches one: Qt's first connect would fail, and that failure is never
+  retried (no failure notice is queued for it), so the app would have no output until it
+  restarted. Once the server answers, the guard creates Qt's manager, which connects.
 - While the server is away, nothing opens a sink (`ready()` is False); a cheap probe (a
   connect to the server's socket) runs every `PROBE_INTERVAL_MS`. Once the server answers,
   the swallowed `onContextFailed()` is invoked for real: Qt releases the dead context and
@@ -115,6 +119,12 @@ def server_reachable() -> bool:
     return False
 
 
+def qt_audio_allowed() -> bool:
+    """Whether Qt Multimedia's device list may be touched now (see `PulseGuard.primed`)."""
+    guard = PulseGuard.current()
+    return guard is None or guard.primed()
+
+
 class PulseGuard(QObject):
     """One per process, on the GUI thread. `ready()` may be read from any thread."""
 
@@ -166,6 +176,14 @@ class PulseGuard(QObject):
         with self._lock:
             return self._ready
 
+    def primed(self) -> bool:
+        """Whether Qt Multimedia may be asked about devices at all: the server has been
+        reached once. Asked before that (say, the window started with no server running),
+        Qt's context manager fails to connect and never tries again: no output, ever, until
+        the app restarts (`prepare()` in the file linked in the module doc)."""
+        with self._lock:
+            return self._primed
+
     def reviving(self) -> bool:
         """The server is back and Qt is reconnecting: `back` (or `lost`) follows within
         `RECONNECT_MS`, so a stream may wait for it instead of failing."""
@@ -213,6 +231,9 @@ class PulseGuard(QObject):
             return
         if not server_reachable():
             self._set_ready(False)
+            # Also at start-up with no server (never ready, so `_set_ready` changed nothing
+            # and started no probe): keep looking, or the window would never find one.
+            self._probe.start()
             return
         if not self._primed:
             self._prime()
@@ -254,4 +275,5 @@ class PulseGuard(QObject):
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         sink.start(buffer)  # checks the context, then refuses the invalid format
         sink.stop()  # Python owns it (no parent): freed here, on this thread, when it goes
-        self._primed = True
+        with self._lock:
+            self._primed = True

@@ -10,7 +10,7 @@ from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink,
 
 from voicedesk.audio.playback.pcm import PcmFormat
 from voicedesk.audio.playback.pcm_source import PcmSource
-from voicedesk.audio.playback.pulse_guard import PulseGuard
+from voicedesk.audio.playback.pulse_guard import PulseGuard, qt_audio_allowed
 from voicedesk.audio.playback.ring_buffer import RingBuffer
 from voicedesk.errors import AudioOutputLostError, NoOutputDeviceError, VoiceDeskError
 
@@ -32,8 +32,16 @@ STALL_MS = 1800
 _WATCH_INTERVAL_MS = 200
 
 
+def audio_outputs() -> list[QAudioDevice]:
+    """Qt's outputs; none before the sound server was first reached (see pulse_guard)."""
+    return QMediaDevices.audioOutputs() if qt_audio_allowed() else []
+
+
 def device_by_id(device_id: bytes) -> QAudioDevice:
-    """The output with this id, else the system default (a null device if there is none)."""
+    """The output with this id, else the system default (a null device if there is none, or
+    no sound server was reached yet)."""
+    if not qt_audio_allowed():
+        return QAudioDevice()
     if device_id:
         for device in QMediaDevices.audioOutputs():
             if bytes(device.id().data()) == device_id:
