@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from voicedesk.audio.mic_capture import STALL_SECONDS, MicCapture
+from voicedesk.audio.capture.mic_capture import STALL_SECONDS, MicCapture
 from voicedesk.errors import VoiceDeskError
 
 

@@ -1,0 +1,60 @@
+"""The PulseAudio client settings every voicedesk process runs with: the user's own, plus no
+shared memory (see voicedesk/audio/pulse_client.py for the deadlock this avoids)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers.cli import REPO, cli_env
+
+SCRIPT = (
+    "import json, os\n"
+    "from voicedesk import cli\n"
+    "try:\n"
+    "    cli.main(['--version'])\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "path = os.environ.get('PULSE_CLIENTCONFIG', '')\n"
+    "print(json.dumps({'path': path, 'pid': os.getpid(),\n"
+    "                  'text': open(path).read() if path else ''}))\n"
+)
+
+
+def _settings(tmp_path: Path, **env: str) -> dict[str, object]:
+    clean = cli_env(tmp_path)
+    clean.pop("PULSE_CLIENTCONFIG", None)  # this test process's own (conftest applies it too)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env={**clean, **env}, cwd=REPO,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_the_users_own_client_settings_are_kept_and_shared_memory_is_off(
+    tmp_path: Path,
+) -> None:
+    own = tmp_path / "config" / "pulse" / "client.conf"
+    own.parent.mkdir(parents=True)
+    own.write_text("default-sink = my_headphones\n")
+    (own.parent / "client.conf.d").mkdir()
+    (own.parent / "client.conf.d" / "10-extra.conf").write_text("auto-connect-localhost = no\n")
+    seen = _settings(tmp_path)
+    path, text = str(seen["path"]), str(seen["text"])
+    assert path.startswith(f"/proc/{seen['pid']}/fd/")  # in memory, never on the disk
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert "default-sink = my_headphones" in lines
+    assert "auto-connect-localhost = no" in lines
+    assert lines[-1] == "enable-shm = no"  # last, so it wins over the user's own value
+
+
+def test_a_chosen_client_settings_file_is_the_one_kept(tmp_path: Path) -> None:
+    chosen = tmp_path / "chosen.conf"
+    chosen.write_text("enable-shm = yes\ndefault-source = desk_mic\n")
+    seen = _settings(tmp_path, PULSE_CLIENTCONFIG=str(chosen))
+    lines = [line.strip() for line in str(seen["text"]).splitlines() if line.strip()]
+    assert "default-source = desk_mic" in lines
+    assert lines[-1] == "enable-shm = no"
