@@ -80,7 +80,7 @@ class Settings:
     similarity: float | None = None
     speed: float | None = None
     output_device: str = ""  # QAudioDevice id as text; "" = system default
-    input_device: str = ""  # sounddevice device name; "" = system default
+    input_device: str = ""  # sounddevice device name, or "pulse:<source>"; "" = system default
     volume: float = 1.0
     ptt_key: str = "F9"
     offline_fallback: bool = False

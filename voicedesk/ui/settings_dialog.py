@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication, QShowEvent
+from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from voicedesk import config, limits
-from voicedesk.audio.capture.mic_devices import list_input_devices
+from voicedesk.audio.capture.mic_devices import PULSE_PREFIX, list_input_devices
+from voicedesk.audio.playback.pulse_guard import qt_audio_allowed, uses_pulseaudio
 from voicedesk.audio.playback.sink_host import audio_outputs
 from voicedesk.cancel import CancelToken
 from voicedesk.config import Settings
@@ -111,6 +113,18 @@ def device_labels(devices: list[tuple[str, str]]) -> list[str]:
         suffix = device_id if device_id and device_id != description else str(seen[description])
         labels.append(f"{description} ({suffix})")
     return labels
+
+
+def pulse_sources() -> list[tuple[str, str]]:
+    """(description, source name) for each PulseAudio input, saved as `pulse:<source name>`:
+    two with the same description can be told apart, and a saved choice names the same one
+    after a restart (the PortAudio list below only sees the sound server as a whole)."""
+    if not (uses_pulseaudio() and qt_audio_allowed()):
+        return []
+    return [
+        (device.description(), bytes(device.id().data()).decode())
+        for device in QMediaDevices.audioInputs()
+    ]
 
 
 def _input_names(cancel: CancelToken) -> tuple[str, ...]:
@@ -260,6 +274,9 @@ class SettingsDialog(QDialog):
         self.input = QComboBox()
         self.input.setAccessibleName("Input device")
         self.input.addItem("System default", "")
+        sources = pulse_sources()
+        for label, (_, source) in zip(device_labels(sources), sources, strict=True):
+            self.input.addItem(label, PULSE_PREFIX + source)
         self._select(self.input, settings.input_device)
         self.ptt = KeyCaptureButton(settings.ptt_key)
         general = QFormLayout()

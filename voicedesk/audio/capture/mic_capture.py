@@ -34,7 +34,9 @@ from voicedesk.errors import (
     STT_CHANNELS,
     STT_SAMPLE_RATE,
     STT_SAMPLE_WIDTH,
+    InputDeviceError,
     InputDeviceLostError,
+    NoInputDeviceError,
     RecordingTooLongError,
     RecordingTooShortError,
 )
@@ -247,9 +249,20 @@ class MicCapture:
     def _open(self) -> None:
         sd = self._backend()
         device = mic_devices.choose_input(self.device, sd)
-        with quiet_native_stderr():  # PortAudio's ALSA layer prints its failures on fd 2
-            self._open_on(sd, device)
-        log.debug("input stream open on %r", device.name)
+        source = mic_devices.pulse_source(self.device)
+        try:
+            with quiet_native_stderr(), mic_devices.recording_from(source):
+                self._open_on(sd, device)  # (PortAudio's ALSA layer prints failures on fd 2)
+        except (InputDeviceError, NoInputDeviceError):
+            if source is None:
+                raise
+            # The chosen source is gone (an unplugged headset): the default input, as for any
+            # chosen device that is missing, rather than losing what the user is about to say.
+            log.info("input %r could not be opened; using the default input", self.device)
+            device = mic_devices.choose_input(None, sd)
+            with quiet_native_stderr():
+                self._open_on(sd, device)
+        log.debug("input stream open on %r (source %s)", device.name, source or "default")
 
     def _open_on(self, sd: SoundDevice, device: InputDevice) -> None:
         self._last_block_at = time.monotonic()

@@ -7,8 +7,11 @@ refused permission).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +104,44 @@ def _default_input_index(sd: SoundDevice) -> int:
         return -1
 
 
+#: A saved input that names one PulseAudio source: `pulse:<source name>`. PortAudio (through
+#: ALSA) sees the whole sound server as one device, "pulse"; which source it records is the
+#: client's default source, which `PULSE_SOURCE` sets (libpulse reads it for each new
+#: connection). Source names are stable across restarts and unique, where descriptions are not
+#: (two identical USB microphones are both "USB Audio Device").
+PULSE_PREFIX = "pulse:"
+_SOURCE_ENV = "PULSE_SOURCE"
+_source_lock = threading.Lock()
+
+
+def pulse_source(name: str | None) -> str | None:
+    """The PulseAudio source a saved input names, or None for any other input."""
+    if name and name.startswith(PULSE_PREFIX) and len(name) > len(PULSE_PREFIX):
+        return name[len(PULSE_PREFIX) :]
+    return None
+
+
+@contextlib.contextmanager
+def recording_from(source: str | None) -> Iterator[None]:
+    """While opening a stream: make `source` libpulse's default source (None: leave it).
+
+    The variable is set only around the open (the ALSA pulse plugin connects then) and put
+    back after, under a lock, so two opens never mix their sources."""
+    if source is None:
+        yield
+        return
+    with _source_lock:
+        before = os.environ.get(_SOURCE_ENV)
+        os.environ[_SOURCE_ENV] = source
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(_SOURCE_ENV, None)
+            else:
+                os.environ[_SOURCE_ENV] = before
+
+
 def choose_input(name: str | None, sd: SoundDevice) -> InputDevice:
     """The device called `name` (exactly, else the first whose name contains it), else the default.
 
@@ -110,6 +151,8 @@ def choose_input(name: str | None, sd: SoundDevice) -> InputDevice:
     back to the default input rather than failing: losing what the user is about to say is
     worse than using another microphone.
     """
+    if pulse_source(name) is not None:
+        name = "pulse"  # the sound server's own device; the source is chosen when opening
     devices = list_input_devices(refresh=False, sd=sd)
     if not devices or (name and not _named(devices, name)):
         devices = list_input_devices(refresh=True, sd=sd)
