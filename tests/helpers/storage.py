@@ -25,7 +25,13 @@ _ALWAYS_WRITES = {"creat", "rename", "renameat", "renameat2", "link", "linkat", 
 def strace_prefix(trace_file: Path) -> tuple[str, ...]:
     strace = shutil.which("strace")
     assert strace, "strace is not installed"
-    return (strace, "-f", "-qq", "-e", f"trace={FILE_SYSCALLS}", "-o", str(trace_file))
+    # --seccomp-bpf: only the traced calls stop the process. Without it every system call
+    # (each read of audio from the sound server's socket) is a ptrace stop, which on a loaded
+    # machine starved the microphone: `listen --seconds 1.5` got under 0.3 s of audio.
+    return (
+        strace, "-f", "--seccomp-bpf", "-qq", "-e", f"trace={FILE_SYSCALLS}",
+        "-o", str(trace_file),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
