@@ -28,7 +28,12 @@ from tests.helpers.cli import REPO, cli_env
 from tests.helpers.pulse import MIC_RATE, PulseServer
 from tests.helpers.sounds import tone_pcm
 from voicedesk.audio.capture.mic_capture import MIC_LOST_MESSAGE
-from voicedesk.errors import AudioOutputLostError, NoOutputDeviceError
+from voicedesk.errors import (
+    AudioOutputLostError,
+    InputDeviceError,
+    NoInputDeviceError,
+    NoOutputDeviceError,
+)
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(300)]
 
@@ -362,6 +367,14 @@ def test_window_started_without_a_server_speaks_once_one_appears(
         assert failed["event"] == "failed", failed
         assert failed["message"] == NoOutputDeviceError.default_message
         assert window.state()["box"] == SHORT_TEXT
+        # Push to talk with no server: one clear line, nothing sent.
+        window.send("ptt_down")
+        error = window.wait_for("recorder_error", timeout=LOST_WITHIN)
+        assert error["message"] in (NoInputDeviceError().message, InputDeviceError().message)
+        window.send("ptt_up")
+        assert not window.state()["busy"]
+        assert emulator.requests("stt") == []  # no audio sent (a live session may have
+        assert not any(r.audio for r in emulator.requests("realtime"))  # opened, empty)
 
         private_pulse.start()
         with private_pulse.record_output() as heard:
