@@ -30,10 +30,8 @@ from voicedesk.text import LOCAL_UNIT_CHARS
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow, pytest.mark.timeout(300)]
 
-# What odd text may add to the peak of ordinary prose: before units were bounded, it added
-# gigabytes. Measured here: 70 to 220 MB (Piper's memory grows with the seconds of speech one
-# run makes, ~20 MB a second, and symbols and digits make the longest runs).
-PEAK_RSS_GROWTH_LIMIT_MB = 350
+# The bound issue 10 set for `say`'s peak, offline models loaded, whatever the text.
+PEAK_RSS_LIMIT_MB = 600
 # Upper bounds for a heavily loaded box (the first sound takes ~2 s from start when idle, model
 # loading included); bench/ measures latency properly.
 FIRST_SOUND_LIMIT_S = 60.0
@@ -131,9 +129,8 @@ def _say_offline(text: str, folder: Path, pulse: PulseServer) -> OfflineSay:
 
 @pytest.fixture(scope="module")
 def prose_peak_mb(tmp_path_factory: pytest.TempPathFactory, pulse: PulseServer) -> float:
-    """Peak RSS of the same run on ordinary sentences: models, runtime and the first units of
-    speech. It differs from machine to machine (allocator, thread pools), so the limit is what
-    odd text may add to it."""
+    """Peak RSS of the same run on ordinary sentences, printed beside each case's: what odd text
+    adds to it."""
     run = _say_offline(PROSE, tmp_path_factory.mktemp("prose"), pulse)
     assert run.spoke and run.ended_well, run.stderr
     print(f"\nordinary prose: peak RSS {run.peak_mb:.0f} MB")
@@ -151,7 +148,7 @@ def test_say_any_text_in_bounded_memory_and_time(
     assert run.spoke, f"speech stopped early; stderr: {run.stderr}"
     assert run.ended_well, run.stderr
     assert "Traceback" not in run.stderr
-    assert run.peak_mb < prose_peak_mb + PEAK_RSS_GROWTH_LIMIT_MB
+    assert run.peak_mb < PEAK_RSS_LIMIT_MB
 
 
 def test_text_the_voice_cannot_pronounce_is_a_clear_line_not_a_hang(tmp_path: Path) -> None:

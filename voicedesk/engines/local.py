@@ -58,9 +58,11 @@ MIN_STT_SECONDS = 0.1
 # (~20 MB a second here: 400 phonemes peaked at 540 MB) and whose time grows with its length
 # (~3.5 ms a phoneme on an idle core). Text units (`text.LOCAL_UNIT_CHARS`) keep ordinary text
 # within these; a unit that phonemizes to more (a digit string, symbols read by their names: "★"
-# is "symbol two six zero five") is cut here too. First run, second, then every later one: 160
-# phonemes is ~8 s of speech, which keeps `say` under ~450 MB at its peak, models loaded.
-_RUN_PHONEMES = (40, 140, 160)
+# is "symbol two six zero five") is cut here too. First run, then every later one: 100 phonemes
+# is ~5 s of speech. With 160 the peak of `say` was bimodal run to run (onnxruntime's arena
+# grows by doubling): 386 or 518 MB in-process for the same text, and 611 MB once for `say` on
+# a CI machine, over the 600 MB bound; 100 measured 280-375 MB in-process.
+_RUN_PHONEMES = (40, 100)
 _CLAUSE_BREAKS = frozenset(",;:")
 
 # Piper's raw output peaks around 0.4-0.65 for speech. One fixed gain for every run keeps the
