@@ -26,6 +26,9 @@ from voicedesk.audio.capture.mic_capture import Listener, MicCapture
 from voicedesk.audio.capture.quiet_stderr import filter_native_stderr
 from voicedesk.cancel import CancelToken
 from voicedesk.commands.common import engine_from_args, fail
+from voicedesk.commands.erase import Leftovers
+from voicedesk.config import Settings
+from voicedesk.engines.base import SpeechEngine
 from voicedesk.engines.elevenlabs_realtime import LiveTake
 from voicedesk.errors import (
     LiveNeedsElevenLabsError,
@@ -46,6 +49,16 @@ def run(args: argparse.Namespace) -> int:
         engine, settings = engine_from_args(args)
     except VoiceDeskError as error:
         return fail(error)
+    leftovers = Leftovers.follow(engine)
+    try:
+        return _listen(args, engine, settings)
+    finally:  # after the transcript is out: erasing never holds it back
+        if leftovers is not None:
+            leftovers.erase()
+        engine.close()
+
+
+def _listen(args: argparse.Namespace, engine: SpeechEngine, settings: Settings) -> int:
     stop = threading.Event()
     language = args.language or "en"
     live: LiveTake | None = None
@@ -74,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
         if live is not None:
             live.abort()  # a no-op after a result; frees the slot after a failure
             live.session.wait_closed(2.0)
-        engine.close()
     partials.end()
     if not text.strip():
         fail(NothingHeardError())

@@ -15,6 +15,7 @@ from PySide6.QtMultimedia import QMediaDevices
 
 from voicedesk.audio.playback import qt_messages
 from voicedesk.commands.common import engine_from_args, fail
+from voicedesk.commands.erase import Leftovers
 from voicedesk.errors import (
     EmptyTextError,
     NoOutputDeviceError,
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     except VoiceDeskError as error:
         return fail(error)
     outcome = _Outcome(app)
+    leftovers = Leftovers.follow(engine)
     speaker = Speaker(engine, settings.output_device.encode())
     speaker.set_volume(settings.volume)
     speaker.utterance_finished.connect(outcome.finished)
@@ -103,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         speaker.shutdown()
         shutdown_pool()
+        if leftovers is not None:
+            leftovers.erase()
         engine.close()
     if args.stats and outcome.marks is not None:
         print(outcome.marks.to_json(), file=sys.stderr)
