@@ -3,12 +3,9 @@ Speaker and Transcriber against the emulator."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.emulator import Fault
-from voicedesk import limits
 from voicedesk.engines.base import Quota
 from voicedesk.workers.speaker import MAX_QUEUED
 from voicedesk.workers.spend import CONFIRM_ABOVE, spend_question
@@ -17,12 +14,6 @@ pytest_plugins = ["tests.helpers.ui_fixtures"]  # the window fixtures
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen's note on every show
 
 PCM = b"\x00\x10\x00\xf0" * 8000  # a second of a square wave, 16 kHz mono s16le
-
-
-@pytest.fixture(autouse=True)
-def _slots_back() -> Iterator[None]:
-    yield
-    limits.set_plan_limit(None)
 
 
 def test_the_question_shows_size_against_what_is_left() -> None:
