@@ -41,9 +41,9 @@ def main() -> int:
 
 
 def _run(pulse: PulseServer, runs: int) -> int:
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
 
-    from bench.tts import _run_loop_until
     from voicedesk.engines.local import LocalEngine
     from voicedesk.workers.speaker import Speaker
 
@@ -51,28 +51,44 @@ def _run(pulse: PulseServer, runs: int) -> int:
     engine = LocalEngine()
     engine.preload(stt=False)
     speaker = Speaker(engine)
-    speaker.speak("Warm up.")  # imports, device discovery, the sink's first open
-    _run_loop_until(lambda: not speaker.is_busy())
-    rows = []
-    for text in LONG_FIRST:
-        times = []
-        for _ in range(runs):
-            with pulse.record_output() as heard:
-                started = time.monotonic()
-                speaker.speak(text)
-                deadline = started + 20
-                _run_loop_until(
-                    lambda: heard.first_sound_time() is not None or time.monotonic() > deadline  # noqa: B023
-                )
-                first = heard.first_sound_time()
-                speaker.stop()
-                _run_loop_until(lambda: not speaker.is_busy())
-            if first is not None:
-                times.append((first - started) * 1000)
-        rows.append((len(text), times))
+    # One event loop for the whole run, as the app has: leaving `app.exec()` between utterances
+    # and entering it again left the second utterance's sink silent (the Speaker stayed busy).
+    plan = [("Warm up.", None)] + [(text, len(text)) for text in LONG_FIRST for _ in range(runs)]
+    times: dict[int, list[float]] = {len(text): [] for text in LONG_FIRST}
+    state: dict[str, object] = {}
+
+    def step() -> None:
+        heard = state.get("heard")
+        if heard is not None:  # an utterance under way: wait for its first sound, then stop
+            first = heard.first_sound_time()  # type: ignore[attr-defined]
+            if first is None and time.monotonic() < state["deadline"]:  # type: ignore[operator]
+                return
+            if state["length"] is not None and first is not None:
+                times[state["length"]].append((first - state["started"]) * 1000)  # type: ignore[index,operator]
+            speaker.stop()
+            state["recording"].__exit__(None, None, None)  # type: ignore[attr-defined]
+            state.clear()
+            return
+        if speaker.is_busy():
+            return
+        if not plan:
+            app.exit(0)
+            return
+        text, length = plan.pop(0)
+        recording = pulse.record_output()
+        state.update(recording=recording, heard=recording.__enter__(), length=length)
+        state["started"] = time.monotonic()
+        state["deadline"] = state["started"] + 20  # type: ignore[operator]
+        speaker.speak(text)
+
+    ticker = QTimer()
+    ticker.timeout.connect(step)
+    ticker.start(5)
+    app.exec()
+    ticker.stop()
+    rows = [(length, found) for length, found in times.items()]
     speaker.shutdown()
     engine.close()
-    del app
     load = os.getloadavg()[0]
     print(f"`QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_local_audible.py --runs {runs}`"
           f", load average {load:.1f}.\n")  # fmt: skip
