@@ -68,6 +68,32 @@ def watching_the_microphone(pulse: PulseServer) -> Iterator[Callable[[int], None
         watcher.wait(5)
 
 
+def listen_to(
+    pulse: PulseServer, env: dict[str, str], clip: bytes, *options: str
+) -> tuple[int, str, str]:
+    """One `voicedesk listen [options]` take, as a user makes it: started, `clip` played into
+    the microphone once the process records, then Enter. Its exit status, stdout and stderr."""
+    with watching_the_microphone(pulse) as wait_for_recording:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voicedesk", "listen", *options], env=env, cwd=REPO,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            wait_for_recording(proc.pid)
+        except BaseException:
+            proc.kill()
+            proc.wait(5)
+            raise
+    try:
+        play_and_wait(pulse, clip)
+        out, err = proc.communicate("\n", timeout=30)  # Enter stops the recording
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode, out, err
+
+
 def test_listen_prints_the_transcript_of_what_was_said(
     tmp_path: Path,
     live_mic: PulseServer,  # noqa: F811
@@ -81,25 +107,8 @@ def test_listen_prints_the_transcript_of_what_was_said(
 
     def take() -> bytes:
         nonlocal sent_before
-        with watching_the_microphone(live_mic) as wait_for_recording:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "voicedesk", "listen"], env=env, cwd=REPO,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            try:
-                wait_for_recording(proc.pid)
-            except BaseException:
-                proc.kill()
-                proc.wait(5)
-                raise
-        try:
-            play_and_wait(live_mic, clip)
-            out, err = proc.communicate("\n", timeout=30)  # Enter stops the recording
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(5)
-        assert proc.returncode == 0, err
+        returncode, out, err = listen_to(live_mic, env, clip)
+        assert returncode == 0, err
         assert out == "the quick brown fox jumps over the lazy dog\n"
         assert err == ""
         requests = emulator.requests("stt")

@@ -4,8 +4,6 @@ API slot, the window's partials and `listen --live` on the private sound server.
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -15,9 +13,9 @@ import pytest
 from tests.emulator import TEST_API_KEY, Fault
 from tests.emulator.records import REDACTED
 from tests.emulator.server import Emulator
-from tests.helpers.cli import REPO, cli_env
+from tests.helpers.cli import cli_env
 from tests.helpers.pulse import PulseServer
-from tests.test_listen import watching_the_microphone
+from tests.test_listen import listen_to
 from tests.test_recorder import (  # noqa: F401 (live_mic is a fixture)
     espeak_pcm,
     live_mic,
@@ -389,25 +387,8 @@ def test_listen_live_prints_partials_then_the_text_and_streams_what_was_said(
 
     def take() -> bytes:
         nonlocal seen
-        with watching_the_microphone(live_mic) as wait_for_recording:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "voicedesk", "listen", "--live"], env=env, cwd=REPO,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            try:
-                wait_for_recording(proc.pid)
-            except BaseException:
-                proc.kill()
-                proc.wait(5)
-                raise
-        try:
-            play_and_wait(live_mic, clip)
-            out, err = proc.communicate("\n", timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(5)
-        assert proc.returncode == 0, err
+        returncode, out, err = listen_to(live_mic, env, clip, "--live")
+        assert returncode == 0, err
         assert out == WORDS + "\n"
         lines = err.splitlines()
         assert lines and lines[0] == "the" and all(WORDS.startswith(line) for line in lines)
