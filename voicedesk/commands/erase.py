@@ -13,7 +13,7 @@ import threading
 from typing import TextIO
 
 from voicedesk.engines.base import SpeechEngine
-from voicedesk.engines.usage import ResponseFacts
+from voicedesk.engines.usage import ItemKind, ResponseFacts, erase_item, kept_items
 from voicedesk.errors import VoiceDeskError
 
 
@@ -23,9 +23,7 @@ class Leftovers:
     def __init__(self, engine: SpeechEngine) -> None:
         self._engine = engine
         self._lock = threading.Lock()  # responses are reported on the threads that made them
-        self._history: list[str] = []
-        self._requests: list[str] = []  # speech without `history-item-id`: found by request id
-        self._transcripts: list[str] = []
+        self._kept: list[tuple[ItemKind, str]] = []
 
     @classmethod
     def follow(cls, engine: SpeechEngine) -> Leftovers | None:
@@ -39,35 +37,17 @@ class Leftovers:
 
     def add(self, facts: ResponseFacts) -> None:
         with self._lock:
-            if facts.history_item_id:
-                self._history.append(facts.history_item_id)
-            elif facts.kind == "tts" and facts.request_id:
-                self._requests.append(facts.request_id)
-            if facts.transcript_id:
-                self._transcripts.append(facts.transcript_id)
+            self._kept += kept_items(facts, zero_retention=False)  # `follow` checked it
 
     def erase(self, out: TextIO = sys.stderr) -> int:
         """Deletes each item once; returns how many are left, and warns about them on `out`."""
-        engine = self._engine
         with self._lock:
-            history, requests = list(self._history), list(self._requests)
-            transcripts = list(self._transcripts)
+            kept = list(self._kept)
         left, why = 0, ""
-        for request_id in requests:
+        for kind, item_id in kept:
             try:
-                found = engine.find_history_item(request_id)  # type: ignore[attr-defined]
-            except VoiceDeskError as error:
-                left, why = left + 1, error.message
-                continue
-            if found is None:
-                left, why = left + 1, "it was not in the history yet."
-            else:
-                history.append(found)
-        deletions = [(engine.delete_history_item, i) for i in history]  # type: ignore[attr-defined]
-        deletions += [(engine.delete_transcript, i) for i in transcripts]  # type: ignore[attr-defined]
-        for delete, item_id in deletions:
-            try:
-                delete(item_id)
+                if not erase_item(self._engine, kind, item_id):
+                    left, why = left + 1, "it was not in the history yet."
             except VoiceDeskError as error:
                 left, why = left + 1, error.message
         if left:

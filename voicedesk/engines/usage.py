@@ -7,9 +7,10 @@ and the error answers that carry the headers, such as a 429) and hands it to its
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 ResponseKind = Literal["tts", "stt", "error"]
 
@@ -65,3 +66,38 @@ def facts_from_headers(
         history_item_id=_text(h.get("history-item-id")),
         transcript_id=_text(transcript_id),
     )
+
+
+# --- what the service kept, and erasing it (the window's eraser and the commands share it) ---
+
+# "request": a speech response without `history-item-id`: its item is found by `request-id`.
+ItemKind = Literal["history", "request", "transcript"]
+
+
+def kept_items(facts: ResponseFacts, zero_retention: bool) -> list[tuple[ItemKind, str]]:
+    """What the service kept of the request `facts` answers, to erase after use."""
+    kept: list[tuple[ItemKind, str]] = []
+    if facts.history_item_id:
+        kept.append(("history", facts.history_item_id))
+    elif facts.kind == "tts" and facts.request_id and not zero_retention:  # else nothing kept
+        kept.append(("request", facts.request_id))
+    if facts.transcript_id:
+        kept.append(("transcript", facts.transcript_id))
+    return kept
+
+
+def erase_item(
+    engine: Any, kind: ItemKind, item_id: str, cancel: threading.Event | None = None
+) -> bool:
+    """Deletes one kept item with `engine`'s `delete_*` calls (each holds an API slot); False
+    when a speech request's item is not in the history (yet). Raises VoiceDeskError."""
+    if kind == "transcript":
+        engine.delete_transcript(item_id, cancel=cancel)
+        return True
+    if kind == "request":
+        found = engine.find_history_item(item_id, cancel=cancel)
+        if found is None:
+            return False
+        item_id = found
+    engine.delete_history_item(item_id, cancel=cancel)
+    return True

@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine
+from voicedesk.engines.usage import ItemKind, erase_item, kept_items
 from voicedesk.errors import VoiceDeskError
 from voicedesk.workers.responses import Heard
 from voicedesk.workers.threads import Poster, TaskGroup
@@ -29,9 +29,6 @@ log = logging.getLogger(__name__)
 RETRY_MS = 30_000
 # Bounded like every input: past this many waiting, the oldest is given up (and logged).
 MAX_PENDING = 1000
-
-# "request": a speech response without `history-item-id`: its item is found by `request-id`.
-ItemKind = Literal["history", "request", "transcript"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,17 +72,9 @@ class Eraser(QObject):
         """A response's facts (queued from the request's thread): erase what it kept."""
         if not self.enabled:
             return
-        facts = heard.facts
-        if facts.history_item_id:
-            self._add(Item(heard.engine, "history", facts.history_item_id))
-        elif (
-            facts.kind == "tts"
-            and facts.request_id
-            and not getattr(heard.engine, "zero_retention", False)  # else nothing was kept
-        ):
-            self._add(Item(heard.engine, "request", facts.request_id))
-        if facts.transcript_id:
-            self._add(Item(heard.engine, "transcript", facts.transcript_id))
+        zero_retention = getattr(heard.engine, "zero_retention", False)
+        for kind, item_id in kept_items(heard.facts, zero_retention):
+            self._add(Item(heard.engine, kind, item_id))
 
     def _add(self, item: Item) -> None:
         if item in self._pending:
@@ -147,18 +136,12 @@ class _Delete:
     failed: Callable[[Item, str], None]
 
     def __call__(self) -> None:
-        item, engine = self.item, self.item.engine
+        item = self.item
         try:
-            if item.kind == "transcript":
-                engine.delete_transcript(item.item_id, cancel=self.cancel)  # type: ignore[attr-defined]
-            else:
-                found = item.item_id
-                if item.kind == "request":
-                    found = engine.find_history_item(item.item_id, cancel=self.cancel)  # type: ignore[attr-defined]
-                    if found is None:  # not written yet, or already gone: look again later
-                        self.poster.post(self.failed, item, "Not in the history yet.")
-                        return
-                engine.delete_history_item(found, cancel=self.cancel)  # type: ignore[attr-defined]
+            if not erase_item(item.engine, item.kind, item.item_id, self.cancel):
+                # Not written yet, or already gone: look again later.
+                self.poster.post(self.failed, item, "Not in the history yet.")
+                return
         except VoiceDeskError as error:
             self.poster.post(self.failed, item, error.message)
         except Exception as error:  # a bug: logged, and the item stays pending
