@@ -64,14 +64,7 @@ def _fd_targets() -> list[str]:
 
 def _fds(ignore_ports: tuple[int, ...]) -> int:
     skip = {f"socket:[{inode}]" for inode in _sockets_on(ignore_ports)} if ignore_ports else set()
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") not in skip:
-                count += 1
-        except OSError:
-            continue  # closed meanwhile (the listing's own descriptor, for one)
-    return count
+    return sum(1 for target in _fd_targets() if target not in skip)
 
 
 def _task_names() -> list[str]:
