@@ -14,9 +14,10 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Slot
+from pytestqt.exceptions import TimeoutError as WaitTimedOut
 
 from voicedesk.workers import threads as worker_threads
 
@@ -85,6 +86,7 @@ class Vitals:
     threads: int  # threading.enumerate(), the test's servers left out
     tasks: int  # kernel threads (/proc/self/task), the shared pool's left out
     pool_busy: int  # pool threads running a task
+    fd_targets: tuple[str, ...] = field(default=(), compare=False, repr=False)  # for reports
 
     @classmethod
     def now(cls, collect: bool = True, ignore_ports: tuple[int, ...] = ()) -> Vitals:
@@ -103,6 +105,7 @@ class Vitals:
         return cls(
             rss=rss_bytes(),
             fds=_fds(ignore_ports),
+            fd_targets=tuple(_fd_targets()),
             threads=len(ours),
             tasks=len(tasks) - theirs,
             pool_busy=worker_threads.pool().activeThreadCount(),
@@ -131,13 +134,13 @@ def wait_settled(qtbot, baseline: Vitals, ignore_ports: tuple[int, ...], timeout
         qtbot.waitUntil(
             lambda: Vitals.now(ignore_ports=ignore_ports).settled_to(baseline), timeout=timeout_ms
         )
-    except AssertionError:
+    except WaitTimedOut:
         now = Vitals.now(ignore_ports=ignore_ports)
         alive = sorted(t.name for t in threading.enumerate())
         raise AssertionError(
             f"not settled after {timeout_ms} ms: before {baseline.describe()}; now "
             f"{now.describe()}; Python threads {alive}; tasks {sorted(_task_names())}; "
-            f"fds {_fd_targets()}"
+            f"descriptors opened since: {sorted(set(now.fd_targets) - set(baseline.fd_targets))}"
         ) from None
 
 
