@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Slot
@@ -82,7 +83,7 @@ def _task_names() -> list[str]:
 @dataclass(frozen=True)
 class Vitals:
     rss: int
-    fds: int
+    fds: int  # open descriptors, less one per pool thread (its own wake-up eventfd)
     threads: int  # threading.enumerate(), the test's servers left out
     tasks: int  # kernel threads (/proc/self/task), the shared pool's left out
     pool_busy: int  # pool threads running a task
@@ -100,11 +101,15 @@ class Vitals:
         ours = [t for t in threading.enumerate() if not any(n in t.name for n in NOT_THE_APP)]
         theirs = threading.active_count() - len(ours)
         # An idle pool thread lingers for the pool's expiry time (Qt's default: 30 s) after a
-        # burst: not a leak. A pool thread still running a task is one.
-        tasks = [n for n in _task_names() if n != worker_threads.POOL_NAME]
+        # burst: not a leak. A pool thread still running a task is one. Each pool thread, idle
+        # or not, holds one descriptor of its own: its event dispatcher's wake-up eventfd (Qt 6
+        # gives every QThread a dispatcher when it starts); those go with the thread.
+        names = _task_names()
+        tasks = [n for n in names if n != worker_threads.POOL_NAME]
+        pool_threads = len(names) - len(tasks)
         return cls(
             rss=rss_bytes(),
-            fds=_fds(ignore_ports),
+            fds=_fds(ignore_ports) - pool_threads,
             fd_targets=tuple(_fd_targets()),
             threads=len(ours),
             tasks=len(tasks) - theirs,
@@ -140,8 +145,15 @@ def wait_settled(qtbot, baseline: Vitals, ignore_ports: tuple[int, ...], timeout
         raise AssertionError(
             f"not settled after {timeout_ms} ms: before {baseline.describe()}; now "
             f"{now.describe()}; Python threads {alive}; tasks {sorted(_task_names())}; "
-            f"descriptors opened since: {sorted(set(now.fd_targets) - set(baseline.fd_targets))}"
+            f"descriptors opened since: {_opened_since(baseline, now)}"
         ) from None
+
+
+def _opened_since(baseline: Vitals, now: Vitals) -> list[str]:
+    """Descriptors `now` has beyond `baseline`'s, counted: many share a name (every eventfd is
+    "anon_inode:[eventfd]"), so a set difference would hide them."""
+    extra = Counter(now.fd_targets) - Counter(baseline.fd_targets)
+    return sorted(f"{target} x{count}" for target, count in extra.items())
 
 
 def _runqueue_wait() -> float:
