@@ -19,9 +19,10 @@ log = logging.getLogger(__name__)
 # The sink's own buffer. The first sample waits behind the silence it holds, so smaller is
 # sooner; but the sink is fed by Python code that must win the GIL once per buffer, and with
 # another busy Python thread 512 bytes at 44.1 kHz mono (5.8 ms) under-ran every few periods
-# on a 2-core machine, while 2048 (23 ms) never did and was heard 35 ms after hand-over.
-SINK_BUFFER_SECONDS = 0.0232
-_SINK_BUFFER_MIN = 2048
+# on a 2-core machine, while 2048 (23 ms) never did and was heard 35 ms after hand-over. What
+# counts is the time between feeds, so the size is a time: at the offline voice's 22.05 kHz a
+# 2048-byte buffer held 46 ms, and every first sample waited behind that much silence.
+SINK_BUFFER_SECONDS = 0.0233
 _FAILED = (QAudio.Error.OpenError, QAudio.Error.IOError, QAudio.Error.FatalError)
 # A sink that pulls nothing for this long has lost its output: a running sink pulls every
 # few ms (silence included, see PcmSource), and when the sound server dies Qt's sink neither
@@ -174,7 +175,7 @@ class SinkHost(QObject):
             return
         sink = QAudioSink(device, qfmt, self)
         # setBufferSize only counts before start().
-        sink.setBufferSize(max(_SINK_BUFFER_MIN, self._format.bytes_for(SINK_BUFFER_SECONDS)))
+        sink.setBufferSize(self._format.bytes_for(SINK_BUFFER_SECONDS))
         sink.setVolume(self._volume)
         sink.stateChanged.connect(self._state_changed)
         self._sink = sink
