@@ -24,7 +24,8 @@ import pytest
 
 from tests.helpers.cli import cli_env, run_cli
 from tests.helpers.pulse import OUT_RATE, Capture, PulseServer
-from voicedesk.engines.local import _RUN_PHONEMES, LocalEngine
+from voicedesk.engines.local import LocalEngine
+from voicedesk.engines.local_runs import RUN_PHONEMES
 from voicedesk.errors import NothingToSayError
 from voicedesk.text import LOCAL_UNIT_CHARS
 
@@ -192,4 +193,4 @@ def test_the_work_before_the_first_chunk_is_one_short_unit(
     chunks.close()  # type: ignore[attr-defined]
     assert len(phonemized) == 1 and len(phonemized[0]) <= LOCAL_UNIT_CHARS[0]
     # Piper's ids: BOS, a pad after each phoneme, EOS.
-    assert len(synthesised) == 1 and synthesised[0] <= 2 * (_RUN_PHONEMES[0] + 2)
+    assert len(synthesised) == 1 and synthesised[0] <= 2 * (RUN_PHONEMES[0] + 2)

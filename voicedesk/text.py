@@ -37,9 +37,9 @@ FIRST_PIECE_CHARS = 250
 PIECE_CHARS = 2_000
 
 # The offline voice's unit sizes: the first, the second, then every later one. The first is a
-# few words (Piper takes ~3.5 ms a character on an idle core, so ~24 characters come out in
-# ~100 ms, inside the 150 ms budget); the second is synthesised while the first plays (~1.5 s),
-# the rest while everything before them plays.
+# few words, phonemized in one espeak call before the first sound (and then cut into runs of
+# at most 12 phonemes: `engines.local_runs`); the second is made while the first plays, the
+# rest while everything before them plays.
 LOCAL_UNIT_CHARS = (24, 100, 160)
 # The offline voice's pieces (what "Part 2 of 5" counts): blocks of about half a minute of speech,
 # counted up front by `blocks`, cut into units only when their turn comes.

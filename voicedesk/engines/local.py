@@ -18,17 +18,19 @@ from typing import TYPE_CHECKING
 
 from voicedesk import early_init
 from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFormat, Voice
+from voicedesk.engines.local_runs import Run, check_cancel, plan_runs
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
-    Cancelled,
     EmptyTextError,
     EngineUnavailableError,
     NothingToSayError,
     RecordingTooShortError,
+    VoiceDeskError,
 )
-from voicedesk.text import LOCAL_PIECE_CHARS, LOCAL_UNIT_CHARS, Unit, blocks, iter_units
+from voicedesk.text import LOCAL_PIECE_CHARS, Unit, blocks
 
 if TYPE_CHECKING:
+    import numpy as np
     from faster_whisper import WhisperModel
     from piper import PiperVoice
 
@@ -54,17 +56,6 @@ _STT_PACKAGES = {
 # Shorter than this is a slip of the key, not speech: say so instead of running Whisper.
 MIN_STT_SECONDS = 0.1
 
-# Piper synthesises a run of phonemes in one ONNX call whose memory grows with the speech it makes
-# (~20 MB a second here: 400 phonemes peaked at 540 MB) and whose time grows with its length
-# (~3.5 ms a phoneme on an idle core). Text units (`text.LOCAL_UNIT_CHARS`) keep ordinary text
-# within these; a unit that phonemizes to more (a digit string, symbols read by their names: "★"
-# is "symbol two six zero five") is cut here too. First run, then every later one: 100 phonemes
-# is ~5 s of speech. With 160 the peak of `say` was bimodal run to run (onnxruntime's arena
-# grows by doubling): 386 or 518 MB in-process for the same text, and 611 MB once for `say` on
-# a CI machine, over the 600 MB bound; 100 measured 280-375 MB in-process.
-_RUN_PHONEMES = (40, 100)
-_CLAUSE_BREAKS = frozenset(",;:")
-
 # Piper's raw output peaks around 0.4-0.65 for speech. One fixed gain for every run keeps the
 # level continuous across joins (Piper's own synthesize() peak-normalises each sentence, which
 # made a quiet piece jump up next to a loud one); a soft knee above 0.8 rounds off the rare peak
@@ -75,9 +66,15 @@ _KNEE = 0.8
 # Where a sentence was cut (a unit or run boundary inside it), the join must not be heard: the
 # silence Piper puts before and after every run (~50 ms and ~90-300 ms) is trimmed to this much
 # on each side (after a clause mark the trailing silence stays: it is the comma's pause). Below
-# _SILENCE (raw) counts as silence (about -46 dBFS, below the softest fricative).
+# _SILENCE (raw) counts as silence: -40 dBFS once the gain is applied, where a word's fading
+# tail is no longer heard. (At raw 0.005, -42 dBFS after the gain, such tails were kept, and with
+# the short first runs' extra joins one join in ~60 sentences came to 32 ms of near-silence.)
 _JOIN_KEEP_SECONDS = 0.003
-_SILENCE = 0.005
+_SILENCE = 0.01 / _GAIN
+
+# What `prepare_first_words` reads of the text: the first run lies in the first piece
+# (`LOCAL_PIECE_CHARS`), and cutting a 3 MB paste here keeps each keystroke's pause cheap.
+_PREPARE_CHARS = 2 * LOCAL_PIECE_CHARS
 
 
 def missing_packages(tts: bool = True, stt: bool = True) -> list[str]:
@@ -108,54 +105,26 @@ def _voice_sample_rate() -> int:
         return DEFAULT_SAMPLE_RATE
 
 
-def _check_cancel(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled()
+def _audio(voice: PiperVoice, phonemes: tuple[str, ...]) -> np.ndarray:
+    """Piper's raw float audio for one run's phonemes (one ONNX call)."""
+    return voice.phoneme_ids_to_audio(voice.phonemes_to_ids(list(phonemes)))  # type: ignore[return-value]
 
 
-def _run_limit(index: int) -> int:
-    return _RUN_PHONEMES[min(index, len(_RUN_PHONEMES) - 1)]
+class _Prepared:
+    """A first run, made once by whoever registered it: `audio` is set (or left None on
+    failure) before `ready`."""
 
+    def __init__(self, phonemes: tuple[str, ...]) -> None:
+        self.phonemes = phonemes
+        self.ready = threading.Event()
+        self.audio: np.ndarray | None = None
 
-def _split_run(phonemes: list[str], limit: int) -> tuple[list[str], list[str]]:
-    """The first at most `limit` phonemes (cut after a clause mark, else at a word gap, else
-    anywhere) and the rest."""
-    if len(phonemes) <= limit:
-        return phonemes, []
-    floor = limit // 3
-    for i in range(limit - 1, floor, -1):
-        if phonemes[i] in _CLAUSE_BREAKS:
-            return phonemes[: i + 1], _lstrip_space(phonemes[i + 1 :])
-    for i in range(limit, floor, -1):
-        if phonemes[i] == " ":
-            return phonemes[:i], _lstrip_space(phonemes[i + 1 :])
-    return phonemes[:limit], phonemes[limit:]
-
-
-def _ends_clause(phonemes: list[str]) -> bool:
-    """Whether a run ends at a clause mark (espeak puts a space after one)."""
-    end = len(phonemes)
-    while end and phonemes[end - 1] == " ":
-        end -= 1
-    return bool(end) and phonemes[end - 1] in _CLAUSE_BREAKS
-
-
-def _lstrip_space(phonemes: list[str]) -> list[str]:
-    start = 0
-    while start < len(phonemes) and phonemes[start] == " ":
-        start += 1
-    return phonemes[start:]
-
-
-def _last_flagged(items: Iterator[Unit]) -> Iterator[tuple[Unit, bool]]:
-    """Each item with whether it is the last one (one item of lookahead)."""
-    previous: Unit | None = None
-    for item in items:
-        if previous is not None:
-            yield previous, False
-        previous = item
-    if previous is not None:
-        yield previous, True
+    def make(self, voice: PiperVoice) -> np.ndarray:
+        try:
+            self.audio = _audio(voice, self.phonemes)
+        finally:
+            self.ready.set()  # whoever waits goes on, with it or (on failure) without
+        return self.audio
 
 
 class LocalEngine(SpeechEngine):
@@ -182,6 +151,8 @@ class LocalEngine(SpeechEngine):
         self._stt_lock = threading.Lock()
         self._voice: PiperVoice | None = None
         self._whisper: WhisperModel | None = None
+        self._prepared_lock = threading.Lock()
+        self._prepared: _Prepared | None = None
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -269,53 +240,76 @@ class LocalEngine(SpeechEngine):
     ) -> Iterator[bytes]:
         from voicedesk.engines.local_audio import float32_to_pcm, shape_run
 
-        _check_cancel(cancel)
+        check_cancel(cancel)
         voice = self._tts()
-        rate = self.speech_format.sample_rate
         known = voice.config.phoneme_id_map
-        runs = 0  # synthesis runs so far: the first ones are kept short
-        joined = False  # the run before ended mid-sentence: this one starts at a join
         heard = False
-        for index, piece in enumerate(pieces):
-            _check_cancel(cancel)
-            if on_piece is not None:
-                on_piece(index, len(pieces))
-            limits = LOCAL_UNIT_CHARS if index == 0 else LOCAL_UNIT_CHARS[-1:]
-            for unit, last_unit in _last_flagged(iter_units(piece.text, limits)):
-                continues = unit.continues or (last_unit and piece.continues)
-                # Piper reads "[[ ... ]]" as raw phonemes; typed text never means that.
-                sentences = voice.phonemize(unit.text.replace("[[", "[ ["))
-                # What the voice has no sound for is skipped (Piper would log each one).
-                sentences = [[p for p in s if p in known] for s in sentences]
-                sentences = [s for s in sentences if s]
-                for number, phonemes in enumerate(sentences):
-                    ends_mid_sentence = continues and number == len(sentences) - 1
-                    while phonemes:
-                        _check_cancel(cancel)
-                        run, phonemes = _split_run(phonemes, _run_limit(runs))
-                        audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(run))
-                        _check_cancel(cancel)
-                        at_join = bool(phonemes) or ends_mid_sentence
-                        # After a clause mark Piper's trailing silence is the comma pause it
-                        # would make inside a whole sentence (~300 ms either way): keep it.
-                        word_join = at_join and not _ends_clause(run)
-                        audio = shape_run(
-                            audio,  # type: ignore[arg-type]  # an ndarray: no alignments asked for
-                            rate,
-                            gain=_GAIN,
-                            knee=_KNEE,
-                            silence=_SILENCE,
-                            keep_seconds=_JOIN_KEEP_SECONDS,
-                            trim_head=joined or runs == 0,
-                            trim_tail=word_join,
-                        )
-                        runs += 1
-                        joined = at_join
-                        if audio.size:
-                            heard = True
-                            yield float32_to_pcm(audio)
+        for number, run in enumerate(plan_runs(pieces, voice.phonemize, known, cancel, on_piece)):
+            check_cancel(cancel)
+            if number == 0:
+                audio = self._first_audio(voice, run, cancel)
+            else:
+                audio = _audio(voice, run.phonemes)
+            check_cancel(cancel)
+            audio = shape_run(
+                audio,
+                self.speech_format.sample_rate,
+                gain=_GAIN,
+                knee=_KNEE,
+                silence=_SILENCE,
+                keep_seconds=_JOIN_KEEP_SECONDS,
+                trim_head=run.trim_head,
+                trim_tail=run.trim_tail,
+            )
+            if audio.size:
+                heard = True
+                yield float32_to_pcm(audio)
         if not heard:
             raise NothingToSayError()
+
+    # --- the first words, ahead of Speak -------------------------------------------------------
+
+    def prepare_first_words(self, text: str, cancel: threading.Event | None = None) -> bool:
+        """Synthesise `text`'s first run now (the window calls this when the user stops typing),
+        so that speaking the same text starts without waiting for it. Kept in memory (one run,
+        under a second of sound) until another text is prepared. False if there is nothing to
+        prepare (no words, or no voice)."""
+        try:
+            pieces = blocks(text[:_PREPARE_CHARS], LOCAL_PIECE_CHARS)
+        except VoiceDeskError:
+            return False
+        if not pieces or missing_packages(stt=False):
+            return False
+        voice = self._tts()
+        runs = plan_runs(pieces[:1], voice.phonemize, voice.config.phoneme_id_map, cancel)
+        first = next(runs, None)
+        if first is None:
+            return False
+        with self._prepared_lock:
+            if self._prepared is not None and self._prepared.phonemes == first.phonemes:
+                return True  # made, or being made (by an earlier call, or by Speak)
+            prepared = self._prepared = _Prepared(first.phonemes)
+        prepared.make(voice)
+        return True
+
+    def _first_audio(
+        self, voice: PiperVoice, run: Run, cancel: threading.Event | None
+    ) -> np.ndarray:
+        """The first run's raw audio: the prepared one if it is this run's (waiting for it if it
+        is still being made), else made now and kept as the prepared one. Either way one run is
+        made once: a preparation that comes while Speak makes it (a paste, then Ctrl+Enter at
+        once) finds it under way, where two at once would each take twice as long."""
+        with self._prepared_lock:
+            prepared = self._prepared
+            mine = prepared is None or prepared.phonemes != run.phonemes
+            if mine:
+                prepared = self._prepared = _Prepared(run.phonemes)
+        assert prepared is not None
+        if mine:
+            return prepared.make(voice)
+        while not prepared.ready.wait(0.02):
+            check_cancel(cancel)
+        return prepared.audio if prepared.audio is not None else _audio(voice, run.phonemes)
 
     # --- speech to text ------------------------------------------------------------------------
 
@@ -329,9 +323,9 @@ class LocalEngine(SpeechEngine):
             raise RecordingTooShortError()
         if language and not language.lower().startswith("en"):
             log.info("offline recognition is English-only; ignoring language %r", language)
-        _check_cancel(cancel)
+        check_cancel(cancel)
         model = self._stt()
-        _check_cancel(cancel)
+        check_cancel(cancel)
         segments, _info = model.transcribe(
             pcm_to_float32(pcm),
             language="en",
@@ -344,7 +338,7 @@ class LocalEngine(SpeechEngine):
         )
         parts: list[str] = []
         for segment in segments:  # a lazy generator: each step decodes one 30 s window
-            _check_cancel(cancel)
+            check_cancel(cancel)
             parts.append(segment.text.strip())
         return " ".join(p for p in parts if p).strip()
 
@@ -361,6 +355,8 @@ class LocalEngine(SpeechEngine):
         with self._tts_lock, self._stt_lock:
             self._voice = None
             self._whisper = None
+        with self._prepared_lock:
+            self._prepared = None
 
 
 __all__ = ["VOICE_ID", "LocalEngine", "missing_packages"]
