@@ -42,6 +42,7 @@ from voicedesk.ui.volume import VolumeControl
 from voicedesk.workers.app_settings import AppSettings
 from voicedesk.workers.background import Background
 from voicedesk.workers.engine_holder import EngineFactory, EngineHolder
+from voicedesk.workers.first_words import FirstWords
 from voicedesk.workers.speech_session import SpeechSession
 from voicedesk.workers.talk_session import TalkSession
 from voicedesk.workers.warmer import Warmer
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self.background = background = Background(self)
         self.warmer = Warmer(background, parent=self)
+        self.first_words = FirstWords(background, lambda: self.panel.text, self)
         self.app = app = AppSettings(settings, background, store, keyring_ok, self)
         self.engines = EngineHolder(app, speaker, transcriber, background, engine_factory, self)
         self.budget = self.engines.budget  # credits, concurrency and erase after use
@@ -161,6 +163,7 @@ class MainWindow(QMainWindow):
         panel.stop_requested.connect(self.stop)
         panel.box.file_rejected.connect(banner.show_message)
         panel.box.textChanged.connect(self.warmer.touch)
+        panel.box.document().contentsChange.connect(self.first_words.contents_changed)
         history.speak_again.connect(self.speak)
         history.to_box.connect(panel.take_text)
         history.copied.connect(self.status.show_copied)
@@ -231,6 +234,7 @@ class MainWindow(QMainWindow):
     def _engine_changed(self, engine: SpeechEngine, voice_id: str) -> None:
         self.picker.load(engine, voice_id)
         self.warmer.set_engine(engine)
+        self.first_words.set_engine(engine)
         if self.isVisible():
             self.warmer.warm_now()
         self._show_engine()
@@ -286,6 +290,7 @@ class MainWindow(QMainWindow):
         self.speaker.shutdown()
         self.transcriber.shutdown()
         self.warmer.stop()
+        self.first_words.stop()
         self.background.shutdown()
         self.engines.close()
         self.tray.hide()
