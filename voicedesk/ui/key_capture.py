@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QPushButton, QWidget
 
@@ -20,7 +20,7 @@ def key_name(key: int) -> str:
 
 
 class KeyCaptureButton(QPushButton):
-    key_changed = Signal(str)
+    """The dialog reads `key` when it is accepted."""
 
     def __init__(self, key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,7 +54,6 @@ class KeyCaptureButton(QPushButton):
         self._capturing = False
         if key != Qt.Key.Key_Escape:
             self._key = key_name(key)
-            self.key_changed.emit(self._key)
         self._show()
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
