@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -193,3 +194,54 @@ def test_a_stopped_stream_that_begins_late_leaves_the_next_one_alone(
     with qtbot.waitSignal(player.finished, timeout=5000) as finished:
         pass
     assert finished.args[0] == token
+
+
+class _HoldsTheWorkerAfterRelease:
+    """The Player's lock, except that the worker thread, right after it lets go of it for the
+    `nth` time, waits until the test says go on, as a thread does that loses the CPU there.
+    `begin` takes the lock twice: to start the stream, then to decide that the sink opens."""
+
+    def __init__(self, nth: int) -> None:
+        self._lock = threading.Lock()
+        self._test_thread = threading.get_ident()
+        self._releases = 0
+        self._nth = nth
+        self.paused = threading.Event()
+        self.go_on = threading.Event()
+
+    def __enter__(self) -> _HoldsTheWorkerAfterRelease:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+        if threading.get_ident() == self._test_thread:
+            return
+        self._releases += 1
+        if self._releases == self._nth:
+            self.paused.set()
+            self.go_on.wait(5)
+
+
+def test_a_stop_racing_a_begin_leaves_no_sink_open(
+    player: Player, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Speak, then Esc (or the push-to-talk key) just as the worker opens its stream: the
+    request to open the sink must not reach the audio thread after the stop's, or a sink for a
+    dead stream stays open, playing silence, until the next utterance (found after a storm of
+    key presses: one sink's descriptors were left)."""
+    host = player._thread.worker
+    fmt = player.format_for(MONO)
+    for nth in (1, 2):  # stopped after the stream started; after the sink was decided on
+        player.stop()
+        lock = _HoldsTheWorkerAfterRelease(nth)
+        monkeypatch.setattr(player, "_lock", lock)
+        worker = threading.Thread(target=player.begin, args=(fmt,))
+        worker.start()
+        assert lock.paused.wait(5)
+        player.stop()
+        lock.go_on.set()
+        worker.join(5)
+        # The stop came last: no sink may be left open (the audio thread gets there at once).
+        qtbot.waitUntil(lambda: host._sink is None and host._source is None, timeout=2000)  # type: ignore[attr-defined]
+        monkeypatch.undo()

@@ -177,8 +177,13 @@ class Player(QObject):
             if token != self._token or self._opened or self._ring is None:
                 return
             self._opened = True
-            ring, fmt, volume = self._ring, self._format, self._volume_value
-        self._open.emit(token, ring, fmt, volume)
+            # Posted under the lock that `stop` takes, so the audio thread gets the requests in
+            # the order they were decided. Posted after it, a `stop` in between (Esc, or the
+            # push-to-talk key, as the worker opened its stream) reached the audio thread first,
+            # and the sink then opened for a dead stream stayed open, playing silence, until
+            # the next utterance. (Emitting a queued signal only posts an event: no slot runs
+            # here.)
+            self._open.emit(token, self._ring, self._format, self._volume_value)
 
     def _current(self, token: int) -> RingBuffer | None:
         with self._lock:
