@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
+from pytestqt.exceptions import TimeoutError as WaitTimedOut
 
 from tests.emulator.audio import AudioSpec
 from tests.helpers.vitals import Heartbeat, Vitals, wait_settled
@@ -54,7 +55,7 @@ def _quiet(window, qtbot) -> None:
     """Everything asked for has been done."""
     try:
         qtbot.waitUntil(lambda: not window.speaker.is_busy(), timeout=120_000)
-    except AssertionError:
+    except WaitTimedOut:  # pytest-qt's TimeoutError, not an AssertionError
         speaker = window.speaker
         raise AssertionError(
             f"still speaking: current {speaker._current}, {len(speaker._queue)} queued, "
