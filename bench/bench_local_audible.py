@@ -30,8 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from voicedesk import early_init  # noqa: E402
@@ -41,7 +39,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from bench.bench_local import LONG_FIRST  # noqa: E402
 from bench.sound import private_sound_server  # noqa: E402
-from tests.helpers.pulse import Capture, PulseServer  # noqa: E402
+from tests.helpers.pulse import PulseServer  # noqa: E402
 
 TARGET_MS = 150
 LOUD = 0.02
@@ -61,18 +59,6 @@ def main() -> int:
         os.chdir(home)  # no .env of the working directory's
         with private_sound_server() as pulse:
             return _run(pulse, args.runs)
-
-
-def first_sound_after(capture: Capture, since: float) -> float | None:
-    """Monotonic time of the first loud sample in what the monitor delivered after `since`."""
-    with capture._lock:
-        chunks = [(at, data) for at, data in capture._chunks if at >= since]
-    for arrived, data in chunks:
-        block = np.abs(np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2"))
-        loud = np.flatnonzero(block > LOUD * 32768)
-        if loud.size:
-            return arrived - (block.size - loud[0]) / capture.rate
-    return None
 
 
 def _run(pulse: PulseServer, runs: int) -> int:
@@ -107,7 +93,7 @@ def _run(pulse: PulseServer, runs: int) -> int:
     def step() -> None:
         now = time.monotonic()
         if "pressed" in state:  # an utterance under way: wait for its first sound, then stop
-            heard = first_sound_after(capture, state["pressed"])
+            heard = capture.first_sound_time(LOUD, since=state["pressed"])
             if heard is None and now < state["pressed"] + 20:
                 return
             text, mode = plan.pop(0)

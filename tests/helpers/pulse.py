@@ -63,14 +63,15 @@ class Capture:
     def samples(self) -> np.ndarray:
         return np.frombuffer(self.pcm, dtype="<i2").astype(np.float32) / 32768.0
 
-    def first_sound_time(self, threshold: float = 0.02) -> float | None:
-        """Monotonic time at which the first sample above `threshold` (full scale 1.0) arrived.
+    def first_sound_time(self, threshold: float = 0.02, since: float = 0.0) -> float | None:
+        """Monotonic time at which the first sample above `threshold` (full scale 1.0) arrived,
+        among what arrived at or after `since` (one long recording, many utterances).
 
         The time is that of the read that carried the sample, less the samples that follow it
         in that read, so it is accurate to the monitor's latency, not to the read size.
         """
         with self._lock:
-            chunks = list(self._chunks)
+            chunks = [(at, data) for at, data in self._chunks if at >= since]
         for arrived, data in chunks:
             block = np.abs(np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2"))
             loud = np.flatnonzero(block > threshold * 32768)
