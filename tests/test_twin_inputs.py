@@ -25,23 +25,18 @@ DESCRIPTION = "TwinMic"  # (a space would need quoting twice over in pactl's arg
 def twin_sources(pulse: PulseServer, qtbot) -> Iterator[tuple[str, str]]:
     """Two inputs with the same description on the private sound server (both hear the
     virtual microphone)."""
-    modules = [
-        pulse.pactl(
-            "load-module", "module-remap-source", f"master={MIC_SINK}.monitor",
-            f"source_name={name}", f"source_properties=device.description={DESCRIPTION}",
-        ).strip()
+    remaps = [
+        ("module-remap-source", f"master={MIC_SINK}.monitor", f"source_name={name}",
+         f"source_properties=device.description={DESCRIPTION}")
         for name in TWINS
     ]  # fmt: skip
 
     def listed() -> bool:
         return sum(d.description() == DESCRIPTION for d in QMediaDevices.audioInputs()) == 2
 
-    try:
+    with pulse.modules(*remaps):
         qtbot.waitUntil(listed, timeout=10_000)  # Qt follows the server's device events
         yield TWINS
-    finally:
-        for module in modules:
-            pulse.pactl("unload-module", module)
 
 
 def test_settings_tells_twin_microphones_apart_and_keeps_the_choice(

@@ -158,23 +158,17 @@ def test_device_labels_tell_twins_apart():
 def twin_sinks(pulse: PulseServer, qtbot) -> Iterator[tuple[str, str]]:
     """Two output devices with the same description on the private sound server."""
     names = ("vd_twin_a", "vd_twin_b")
-    modules = [
-        pulse.pactl(
-            "load-module", "module-null-sink", f"sink_name={name}",
-            "sink_properties=device.description=Twin",
-        ).strip()
+    sinks = [
+        ("module-null-sink", f"sink_name={name}", "sink_properties=device.description=Twin")
         for name in names
-    ]  # fmt: skip
+    ]
 
     def listed() -> bool:
         return sum(d.description() == "Twin" for d in QMediaDevices.audioOutputs()) == 2
 
-    try:
+    with pulse.modules(*sinks):
         qtbot.waitUntil(listed, timeout=10_000)  # Qt follows the server's device events
         yield names
-    finally:
-        for module in modules:
-            pulse.pactl("unload-module", module)
 
 
 @pytest.mark.audio

@@ -222,6 +222,18 @@ class PulseServer:
         ).stdout
 
     @contextmanager
+    def modules(self, *loads: tuple[str, ...]) -> Iterator[None]:
+        """Each `pactl load-module` argument tuple loaded for the duration of the `with`."""
+        loaded: list[str] = []
+        try:
+            for args in loads:
+                loaded.append(self.pactl("load-module", *args).strip())
+            yield
+        finally:
+            for module in reversed(loaded):
+                self.pactl("unload-module", module)
+
+    @contextmanager
     def record_output(self, sink: str = OUT_SINK, rate: int = OUT_RATE) -> Iterator[Capture]:
         """Record what plays on `sink` (its monitor) for the duration of the `with`."""
         capture = Capture(rate=rate)
