@@ -7,12 +7,13 @@ calls (the key test, listing microphones) run in workers so the dialog never fre
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication, QShowEvent
-from PySide6.QtMultimedia import QMediaDevices
+from PySide6.QtMultimedia import QAudioDevice, QMediaDevices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -121,10 +122,12 @@ def pulse_sources() -> list[tuple[str, str]]:
     after a restart (the PortAudio list below only sees the sound server as a whole)."""
     if not (uses_pulseaudio() and qt_audio_allowed()):
         return []
-    return [
-        (device.description(), bytes(device.id().data()).decode())
-        for device in QMediaDevices.audioInputs()
-    ]
+    return described(QMediaDevices.audioInputs())
+
+
+def described(devices: Iterable[QAudioDevice]) -> list[tuple[str, str]]:
+    """(description, id as text) of each of Qt's audio devices."""
+    return [(device.description(), bytes(device.id().data()).decode()) for device in devices]
 
 
 def _input_names(cancel: CancelToken) -> tuple[str, ...]:
@@ -265,9 +268,7 @@ class SettingsDialog(QDialog):
         self.output = QComboBox()
         self.output.setAccessibleName("Output device")
         self.output.addItem("System default", "")
-        outputs = [
-            (device.description(), bytes(device.id().data()).decode()) for device in audio_outputs()
-        ]
+        outputs = described(audio_outputs())
         for label, (_, device_id) in zip(device_labels(outputs), outputs, strict=True):
             self.output.addItem(label, device_id)
         self._select(self.output, settings.output_device)
