@@ -37,7 +37,7 @@ from voicedesk import early_init  # noqa: E402
 early_init.apply()  # as the app does first: telemetry off, switch interval
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench.bench_local import LONG_FIRST  # noqa: E402
+from bench.bench_local import LONG_FIRST, OTHER_TEXT  # noqa: E402
 from bench.sound import private_sound_server  # noqa: E402
 from tests.helpers.pulse import PulseServer  # noqa: E402
 
@@ -87,8 +87,6 @@ def _run(pulse: PulseServer, runs: int) -> int:
     ]
     times: dict[tuple[int, str], list[float]] = {}
     state: dict[str, float] = {}
-    recording = pulse.record_output()
-    capture = recording.__enter__()
 
     def step() -> None:
         now = time.monotonic()
@@ -121,24 +119,24 @@ def _run(pulse: PulseServer, runs: int) -> int:
             box.setPlainText(text)  # prepared (at once: a paste) before the next step
             return
         if mode == MODES[1] and "pasted" not in state:
-            engine.prepare_first_words("Something else entirely.")  # type: ignore[attr-defined]
+            engine.prepare_first_words(OTHER_TEXT)  # type: ignore[attr-defined]
             box.setPlainText(text)
             state["pasted"] = time.monotonic()
             return
         if mode == MODES[1] and now < state["pasted"] + QUICK_PERSON:
             return
         if mode == MODES[2]:
-            engine.prepare_first_words("Something else entirely.")  # type: ignore[attr-defined]
+            engine.prepare_first_words(OTHER_TEXT)  # type: ignore[attr-defined]
             box.setPlainText(text)
         state["pressed"] = time.monotonic()
         QTest.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
     ticker = QTimer()
     ticker.timeout.connect(step)
-    ticker.start(20)
-    app.exec()
-    ticker.stop()
-    recording.__exit__(None, None, None)
+    with pulse.record_output() as capture:  # one recording for the whole run
+        ticker.start(20)
+        app.exec()
+        ticker.stop()
     window.shutdown()
     window.deleteLater()
     threads.shutdown_pool()
