@@ -24,26 +24,6 @@ from voicedesk.ui.main_window import MainWindow
 from voicedesk.workers.speaker import Speaker
 from voicedesk.workers.transcribe import Transcriber
 
-_windows_made = False
-
-
-def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    """After a window test, once pytest has let go of its fixtures: collect, here.
-
-    While a window test runs, Python's automatic collector is off (see `make_window`): left on,
-    it runs in whichever thread allocates next, often a worker (a quota job, a speaking
-    worker), and frees the cyclic garbage of earlier windows there. PySide then deletes
-    QObjects from that thread under Qt's signal-slot locks, and hands widgets to the GUI thread
-    to delete, which waits for one of those locks while holding the GIL the worker needs: a
-    deadlock (seen as a hung test: ~QAction on the GUI thread against ~QObject in the GC of a
-    "quota" job). Collected here, everything goes on the GUI thread.
-    """
-    global _windows_made
-    if _windows_made:
-        _windows_made = False
-        gc.collect()
-        gc.enable()
-
 
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
@@ -65,10 +45,8 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> QSettings:
 
 @pytest.fixture
 def make_window(qtbot, store, memory_keyring, emulator):
-    global _windows_made
-    _windows_made = True
     gc.collect()  # what earlier tests left, on this (the GUI) thread, before any worker starts
-    gc.disable()  # until `pytest_runtest_logfinish` collects on this thread again
+    gc.disable()  # until tests/conftest.py's `pytest_runtest_logfinish` collects here again
     made: list[MainWindow] = []
 
     def make(
