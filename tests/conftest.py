@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -47,8 +49,48 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
     global _made_qt_objects
     if _made_qt_objects:
         _made_qt_objects = False
+        _delete_what_was_left_to_delete_later()
         gc.collect()
         gc.enable()
+
+
+def _delete_what_was_left_to_delete_later() -> None:
+    """Destroy, now, the widgets pytest-qt closed with `deleteLater` at teardown.
+
+    No event loop runs between tests, so Qt would destroy them in the next test's first
+    `waitSignal`, while that test's own threads run. PySide releases the GIL around a C++
+    destructor, and `~QObject` calls each sender's `disconnectNotify` while it holds one of
+    Qt's shared signal-slot mutexes; for a sender made in Python, PySide takes the GIL there.
+    A worker that holds the GIL and waits for the same mutex (making a QAudioSink, which
+    connects its signals) then deadlocks with the GUI thread: seen as a window test that hung
+    until CI's time ran out, its `timeout` never firing. Here, the test's threads are joined.
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+# A test that outlives this is hung, not slow (`timeout` is 120 s; a deadlock on the GIL
+# keeps its signal handler from ever running): print every thread's stack and end the run,
+# so the report says where, instead of CI's own time limit saying nothing.
+_HUNG_AFTER_SECONDS = 300
+_stderr: int | None = None  # the terminal's stderr: a test's own is captured, and lost on exit
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _stderr
+    _stderr = os.dup(sys.stderr.fileno())  # capture is suspended while pytest configures
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    assert _stderr is not None
+    faulthandler.dump_traceback_later(_HUNG_AFTER_SECONDS, exit=True, file=_stderr)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)
