@@ -21,6 +21,7 @@ import itertools
 import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -33,7 +34,11 @@ early_init.apply()  # as the app does first: telemetry off, switch interval
 import numpy as np  # noqa: E402
 
 from tests.helpers.sounds import speech_pcm  # noqa: E402
+from voicedesk.cancel import CancelToken  # noqa: E402
 from voicedesk.engines.local import LocalEngine  # noqa: E402
+from voicedesk.engines.local_runs import RUN_PHONEMES  # noqa: E402
+from voicedesk.engines.stoppable_session import StoppableSession  # noqa: E402
+from voicedesk.errors import Cancelled  # noqa: E402
 
 SENTENCES = (
     "Okay.",
@@ -104,6 +109,39 @@ def longest_join_gap_ms(engine: LocalEngine, text: str) -> tuple[int, float]:
     return len(chunks), worst
 
 
+def _stop(cancel: CancelToken, stopped: list[float]) -> None:
+    stopped.append(time.monotonic())
+    cancel.set()
+
+
+def stop_ms(engine: LocalEngine, runs: int, stoppable: bool) -> float:
+    """Median ms from a Stop, 20 ms into a 100-phoneme synthesis run, until that run gives the
+    CPU back: with the session's terminate flag (the app), or letting the run finish (before)."""
+    voice = engine._tts()
+    session = voice.session
+    assert isinstance(session, StoppableSession)
+    phonemes = voice.phonemize(LONG_FIRST[-1])[0][: max(RUN_PHONEMES)]
+    assert len(phonemes) == max(RUN_PHONEMES)
+    ids = voice.phonemes_to_ids(phonemes)
+    waits = []
+    for _ in range(runs):
+        cancel = CancelToken()
+        stopped: list[float] = []
+        stop = threading.Timer(0.02, _stop, (cancel, stopped))
+        stop.start()
+        try:
+            if stoppable:
+                with session.stoppable(cancel):
+                    voice.phoneme_ids_to_audio(ids)
+            else:
+                voice.phoneme_ids_to_audio(ids)
+        except Cancelled:
+            pass
+        stop.join()
+        waits.append((time.monotonic() - stopped[0]) * 1000)
+    return statistics.median(waits)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
@@ -136,6 +174,11 @@ def main() -> int:
         units, gap = longest_join_gap_ms(engine, text)
         print(f"| {len(text)} | **{chunk_ms:.0f} ms** | {audible_ms:.0f} ms | {before_ms:.0f} ms "
               f"| {units} | {gap:.0f} ms | ≤ 150 ms, joins ≤ 30 ms |")  # fmt: skip
+
+    before_ms, after_ms = stop_ms(engine, args.runs, False), stop_ms(engine, args.runs, True)
+    print(f"\nStop 20 ms into a {max(RUN_PHONEMES)}-phoneme synthesis run: the run gives the CPU "
+          f"back **{after_ms:.0f} ms** after it (before, it ran on to its end: "
+          f"{before_ms:.0f} ms).")  # fmt: skip
 
     pcm = speech_pcm(STT_TEXT)
     seconds = len(pcm) / 2 / 16_000

@@ -12,16 +12,19 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jiwer
 import numpy as np
 import pytest
 
 from tests.helpers.sounds import resample_pcm
+from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine, SpeechFormat
 from voicedesk.engines.local import VOICE_ID, LocalEngine
 from voicedesk.engines.local_audio import pcm_to_float32
 from voicedesk.engines.local_runs import RUN_PHONEMES, plan_runs
+from voicedesk.engines.stoppable_session import StoppableSession
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
     Cancelled,
@@ -181,6 +184,62 @@ def test_cancel_before_start(engine: LocalEngine) -> None:
         engine.generate_speech("Hello.", cancel=cancel)
     with pytest.raises(Cancelled):
         engine.transcribe_audio(b"\0\0" * STT_SAMPLE_RATE, cancel=cancel)
+
+
+class _HeldRuns:
+    """The voice's ONNX session underneath voicedesk's wrapper: each run waits to be let go,
+    and the runs that ran to their end are counted."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self.entered = threading.Event()
+        self.go = threading.Event()
+        self.finished = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def run(self, *args: Any) -> Any:
+        self.entered.set()
+        assert self.go.wait(30), "the test never let the held run go"
+        result = self._session.run(*args)
+        self.finished += 1
+        return result
+
+
+@pytest.mark.slow
+def test_stop_ends_the_synthesis_run_under_way(
+    engine: LocalEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = engine._tts().session
+    assert isinstance(session, StoppableSession)
+    held = _HeldRuns(session._session)
+    monkeypatch.setattr(session, "_session", held)
+    held.go.set()
+    cancel = CancelToken()
+    chunks = engine.stream_speech(THREE_SENTENCES, cancel=cancel)
+    next(chunks)  # (its run may have been made ahead, by an earlier test)
+    finished = held.finished
+    held.entered.clear()
+    held.go.clear()
+    outcome: list[BaseException] = []
+
+    def speak_on() -> None:
+        try:
+            next(chunks)
+        except BaseException as error:
+            outcome.append(error)
+
+    speaking = threading.Thread(target=speak_on)
+    speaking.start()
+    assert held.entered.wait(30)  # the second run is in onnxruntime's hands
+    cancel.set()  # Stop
+    held.go.set()
+    speaking.join(30)
+    assert outcome and isinstance(outcome[0], Cancelled)
+    assert held.finished == finished  # the next run ended early: onnxruntime saw the flag
+    # The session is as good as before: the next utterance is heard.
+    assert len(engine.generate_speech("Still here.")) > 0.3 * engine.speech_format.sample_rate
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.counted_voice import CountedVoice
+from voicedesk.cancel import CancelToken
 from voicedesk.engines.local import LocalEngine
 from voicedesk.engines.local_runs import RUN_PHONEMES
 from voicedesk.errors import Cancelled
@@ -127,6 +128,32 @@ def test_cancel_while_waiting_for_prepared_words(engine: LocalEngine, voice: Cou
     assert not speaking.is_alive() and outcome and isinstance(outcome[0], Cancelled)
     voice.release.set()
     preparing.join(30)
+
+
+def test_words_whose_making_was_stopped_are_made_again(
+    engine: LocalEngine, voice: CountedVoice
+) -> None:
+    voice.hold()
+    cancel = CancelToken()
+    outcome: list[BaseException] = []
+
+    def speak() -> None:
+        try:
+            next(engine.stream_speech(TEXT, cancel=cancel))
+        except BaseException as error:
+            outcome.append(error)
+
+    speaking = threading.Thread(target=speak)
+    speaking.start()
+    assert voice.entered.wait(30)
+    cancel.set()  # Stop, while Speak makes the first run: the run ends unfinished
+    voice.release.set()
+    speaking.join(30)
+    assert outcome and isinstance(outcome[0], Cancelled)
+    assert engine.prepare_first_words(TEXT)  # then the user pauses, or presses Speak again
+    assert len(voice.calls) == 2
+    next(engine.stream_speech(TEXT))
+    assert len(voice.calls) == 2  # and Speak finds it made
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t", "\u200b\u200b"])

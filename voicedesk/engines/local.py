@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from voicedesk import early_init
 from voicedesk.engines.base import PieceCallback, Quota, SpeechEngine, SpeechFormat, Voice
 from voicedesk.engines.local_runs import Run, check_cancel, plan_runs
+from voicedesk.engines.stoppable_session import StoppableSession
 from voicedesk.errors import (
     STT_SAMPLE_RATE,
     EmptyTextError,
@@ -105,9 +106,16 @@ def _voice_sample_rate() -> int:
         return DEFAULT_SAMPLE_RATE
 
 
-def _audio(voice: PiperVoice, phonemes: tuple[str, ...]) -> np.ndarray:
-    """Piper's raw float audio for one run's phonemes (one ONNX call)."""
-    return voice.phoneme_ids_to_audio(voice.phonemes_to_ids(list(phonemes)))  # type: ignore[return-value]
+def _audio(
+    voice: PiperVoice, phonemes: tuple[str, ...], cancel: threading.Event | None
+) -> np.ndarray:
+    """Piper's raw float audio for one run's phonemes (one ONNX call, ended by `cancel`)."""
+    ids = voice.phonemes_to_ids(list(phonemes))
+    session = voice.session
+    if not isinstance(session, StoppableSession):
+        return voice.phoneme_ids_to_audio(ids)  # type: ignore[return-value]
+    with session.stoppable(cancel):
+        return voice.phoneme_ids_to_audio(ids)  # type: ignore[return-value]
 
 
 class _Prepared:
@@ -119,12 +127,17 @@ class _Prepared:
         self.ready = threading.Event()
         self.audio: np.ndarray | None = None
 
-    def make(self, voice: PiperVoice) -> np.ndarray:
+    def make(self, voice: PiperVoice, cancel: threading.Event | None) -> np.ndarray:
         try:
-            self.audio = _audio(voice, self.phonemes)
+            self.audio = _audio(voice, self.phonemes, cancel)
         finally:
             self.ready.set()  # whoever waits goes on, with it or (on failure) without
         return self.audio
+
+    def serves(self, phonemes: tuple[str, ...]) -> bool:
+        """This run's, and made or being made: not one whose maker failed or was stopped (a
+        Stop pressed during the first run, then Speak again), which is made afresh."""
+        return self.phonemes == phonemes and not (self.ready.is_set() and self.audio is None)
 
 
 class LocalEngine(SpeechEngine):
@@ -168,6 +181,7 @@ class LocalEngine(SpeechEngine):
 
                     model, config = _voice_files()
                     voice = PiperVoice.load(model, config_path=config)
+                    voice.session = StoppableSession(voice.session)  # type: ignore[assignment]
                     # onnxruntime allocates its buffers on the first run: pay that here, not on
                     # the user's first sentence.
                     voice.phoneme_ids_to_audio(voice.phonemes_to_ids(voice.phonemize("Hi.")[0]))
@@ -249,7 +263,7 @@ class LocalEngine(SpeechEngine):
             if number == 0:
                 audio = self._first_audio(voice, run, cancel)
             else:
-                audio = _audio(voice, run.phonemes)
+                audio = _audio(voice, run.phonemes, cancel)
             check_cancel(cancel)
             audio = shape_run(
                 audio,
@@ -286,10 +300,10 @@ class LocalEngine(SpeechEngine):
         if first is None:
             return False
         with self._prepared_lock:
-            if self._prepared is not None and self._prepared.phonemes == first.phonemes:
+            if self._prepared is not None and self._prepared.serves(first.phonemes):
                 return True  # made, or being made (by an earlier call, or by Speak)
             prepared = self._prepared = _Prepared(first.phonemes)
-        prepared.make(voice)
+        prepared.make(voice, cancel)
         return True
 
     def _first_audio(
@@ -301,15 +315,17 @@ class LocalEngine(SpeechEngine):
         once) finds it under way, where two at once would each take twice as long."""
         with self._prepared_lock:
             prepared = self._prepared
-            mine = prepared is None or prepared.phonemes != run.phonemes
+            mine = prepared is None or not prepared.serves(run.phonemes)
             if mine:
                 prepared = self._prepared = _Prepared(run.phonemes)
         assert prepared is not None
         if mine:
-            return prepared.make(voice)
+            return prepared.make(voice, cancel)
         while not prepared.ready.wait(0.02):
             check_cancel(cancel)
-        return prepared.audio if prepared.audio is not None else _audio(voice, run.phonemes)
+        if prepared.audio is not None:
+            return prepared.audio
+        return _audio(voice, run.phonemes, cancel)  # its maker failed, or was stopped
 
     # --- speech to text ------------------------------------------------------------------------
 
