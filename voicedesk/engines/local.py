@@ -73,6 +73,13 @@ _KNEE = 0.8
 _JOIN_KEEP_SECONDS = 0.003
 _SILENCE = 0.01 / _GAIN
 
+# A take recorded too quietly (a microphone's gain set low, a headset held away) is raised
+# before recognition: its peak to QUIET_PEAK_DBFS, by at most QUIET_MAX_GAIN_DB. Whisper's
+# features are scaled per window, but the VAD filter is not: on quiet speech it dropped words,
+# or the whole take. Measured with bench/quiet_take.py (docs/benchmarks.md).
+QUIET_PEAK_DBFS = -1.0
+QUIET_MAX_GAIN_DB = 40.0
+
 # What `prepare_first_words` reads of the text: the first run lies in the first piece
 # (`LOCAL_PIECE_CHARS`), and cutting a 3 MB paste here keeps each keystroke's pause cheap.
 _PREPARE_CHARS = 2 * LOCAL_PIECE_CHARS
@@ -148,18 +155,26 @@ class LocalEngine(SpeechEngine):
     default_voice_id = VOICE_ID
 
     def __init__(
-        self, *, cpu_threads: int | None = None, beam_size: int = 1, vad_filter: bool = True
+        self,
+        *,
+        cpu_threads: int | None = None,
+        beam_size: int = 1,
+        vad_filter: bool = True,
+        raise_quiet_takes: bool = True,
     ) -> None:
         """Cheap: reads the voice's sample rate, loads nothing.
 
         `cpu_threads` is for Whisper (default: all cores, at most 4); `beam_size=1` (greedy) was as
         accurate as 5 on our test sentences and ~25 % faster; the VAD filter drops silence, which is
         what makes Whisper hallucinate ("You") on a push-to-talk press with nothing said.
+        `raise_quiet_takes=False` recognises takes at the level they were recorded (the bench's
+        comparison).
         """
         self.speech_format = SpeechFormat("pcm_s16le", _voice_sample_rate(), 1)
         self._cpu_threads = cpu_threads or min(os.cpu_count() or 1, 4)
         self._beam_size = beam_size
         self._vad_filter = vad_filter
+        self._raise_quiet_takes = raise_quiet_takes
         self._tts_lock = threading.Lock()
         self._stt_lock = threading.Lock()
         self._voice: PiperVoice | None = None
@@ -333,7 +348,7 @@ class LocalEngine(SpeechEngine):
         self, pcm: bytes, language: str = "en", *, cancel: threading.Event | None = None
     ) -> str:
         """Transcribe 16 kHz mono s16le PCM. tiny.en knows English only; `language` is advisory."""
-        from voicedesk.engines.local_audio import pcm_to_float32
+        from voicedesk.engines.local_audio import pcm_to_float32, raise_quiet
 
         if len(pcm) < MIN_STT_SECONDS * STT_SAMPLE_RATE * 2:
             raise RecordingTooShortError()
@@ -342,8 +357,11 @@ class LocalEngine(SpeechEngine):
         check_cancel(cancel)
         model = self._stt()
         check_cancel(cancel)
+        audio = pcm_to_float32(pcm)
+        if self._raise_quiet_takes:
+            audio = raise_quiet(audio, peak_dbfs=QUIET_PEAK_DBFS, max_gain_db=QUIET_MAX_GAIN_DB)
         segments, _info = model.transcribe(
-            pcm_to_float32(pcm),
+            audio,
             language="en",
             beam_size=self._beam_size,
             vad_filter=self._vad_filter,

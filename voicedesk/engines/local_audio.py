@@ -14,6 +14,19 @@ def pcm_to_float32(pcm: bytes) -> np.ndarray:
     return samples.astype(np.float32) / 32768.0
 
 
+def raise_quiet(audio: np.ndarray, *, peak_dbfs: float, max_gain_db: float) -> np.ndarray:
+    """`audio` (float32 in [-1, 1)) with one gain that brings its peak up to `peak_dbfs`, at
+    most `max_gain_db`; a take at or above that peak, or all silence, comes back as it was.
+
+    One gain for the whole take, so what the speaker did with their voice stays as it was: this
+    is a microphone's gain set too low put right, not compression."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak <= 0.0:
+        return audio
+    gain = min(10 ** (peak_dbfs / 20) / peak, 10 ** (max_gain_db / 20))
+    return audio if gain <= 1.0 else audio * np.float32(gain)
+
+
 def float32_to_pcm(audio: np.ndarray) -> bytes:
     """float samples in [-1, 1] -> s16le bytes (clipped, so an overshoot can't wrap around)."""
     return (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
