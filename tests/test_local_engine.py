@@ -18,6 +18,7 @@ import jiwer
 import numpy as np
 import pytest
 
+from tests.helpers.next_in_thread import NextInThread
 from tests.helpers.sounds import resample_pcm
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.base import SpeechEngine, SpeechFormat
@@ -222,21 +223,11 @@ def test_stop_ends_the_synthesis_run_under_way(
     finished = held.finished
     held.entered.clear()
     held.go.clear()
-    outcome: list[BaseException] = []
-
-    def speak_on() -> None:
-        try:
-            next(chunks)
-        except BaseException as error:
-            outcome.append(error)
-
-    speaking = threading.Thread(target=speak_on)
-    speaking.start()
+    speaking = NextInThread(chunks)
     assert held.entered.wait(30)  # the second run is in onnxruntime's hands
     cancel.set()  # Stop
     held.go.set()
-    speaking.join(30)
-    assert outcome and isinstance(outcome[0], Cancelled)
+    assert isinstance(speaking.join(), Cancelled)
     assert held.finished == finished  # the next run ended early: onnxruntime saw the flag
     # The session is as good as before: the next utterance is heard.
     assert len(engine.generate_speech("Still here.")) > 0.3 * engine.speech_format.sample_rate

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.counted_voice import CountedVoice
+from tests.helpers.next_in_thread import NextInThread
 from voicedesk.cancel import CancelToken
 from voicedesk.engines.local import LocalEngine
 from voicedesk.engines.local_runs import RUN_PHONEMES
@@ -112,20 +113,10 @@ def test_cancel_while_waiting_for_prepared_words(engine: LocalEngine, voice: Cou
     preparing.start()
     assert voice.entered.wait(30)
     cancel = threading.Event()
-    chunks = engine.stream_speech(TEXT, cancel=cancel)
-    outcome: list[BaseException] = []
-
-    def speak() -> None:
-        try:
-            next(chunks)
-        except BaseException as error:
-            outcome.append(error)
-
-    speaking = threading.Thread(target=speak)
-    speaking.start()
+    speaking = NextInThread(engine.stream_speech(TEXT, cancel=cancel))
     cancel.set()
-    speaking.join(30)  # it ends without the held synthesis finishing
-    assert not speaking.is_alive() and outcome and isinstance(outcome[0], Cancelled)
+    # It ends without the held synthesis finishing.
+    assert isinstance(speaking.join(), Cancelled)
     voice.release.set()
     preparing.join(30)
 
@@ -135,21 +126,11 @@ def test_words_whose_making_was_stopped_are_made_again(
 ) -> None:
     voice.hold()
     cancel = CancelToken()
-    outcome: list[BaseException] = []
-
-    def speak() -> None:
-        try:
-            next(engine.stream_speech(TEXT, cancel=cancel))
-        except BaseException as error:
-            outcome.append(error)
-
-    speaking = threading.Thread(target=speak)
-    speaking.start()
+    speaking = NextInThread(engine.stream_speech(TEXT, cancel=cancel))
     assert voice.entered.wait(30)
     cancel.set()  # Stop, while Speak makes the first run: the run ends unfinished
     voice.release.set()
-    speaking.join(30)
-    assert outcome and isinstance(outcome[0], Cancelled)
+    assert isinstance(speaking.join(), Cancelled)
     assert engine.prepare_first_words(TEXT)  # then the user pauses, or presses Speak again
     assert len(voice.calls) == 2
     next(engine.stream_speech(TEXT))
