@@ -71,10 +71,10 @@ def _delete_what_was_left_to_delete_later() -> None:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-# A test that outlives this is hung, not slow (`timeout` is 120 s; a deadlock on the GIL
-# keeps its signal handler from ever running): print every thread's stack and end the run,
-# so the report says where, instead of CI's own time limit saying nothing.
-_HUNG_AFTER_SECONDS = 300
+# A test still running this long after its own `timeout` is hung, not slow: a deadlock on the
+# GIL keeps pytest-timeout's signal handler from ever running. Then print every thread's stack
+# and end the run, so the report says where, instead of CI's own time limit saying nothing.
+_HUNG_AFTER_TIMEOUT_SECONDS = 60
 _stderr: int | None = None  # the terminal's stderr: a test's own is captured, and lost on exit
 
 
@@ -86,7 +86,13 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     assert _stderr is not None
-    faulthandler.dump_traceback_later(_HUNG_AFTER_SECONDS, exit=True, file=_stderr)
+    marker = item.get_closest_marker("timeout")
+    timeout = (
+        float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout"))
+    )
+    faulthandler.dump_traceback_later(
+        timeout + _HUNG_AFTER_TIMEOUT_SECONDS, exit=True, file=_stderr
+    )
     try:
         yield
     finally:
