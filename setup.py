@@ -9,8 +9,15 @@ folders that exist under `voicedesk/`, hence this file; everything else is in py
 
 from setuptools import find_packages, setup
 
+# Every folder under the mapped one is a package of its own to setuptools ("Package would be
+# ignored" otherwise, on every install): so icons/ is listed and mapped too.
+RESOURCES = {"voicedesk.resources": "resources", "voicedesk.resources.icons": "resources/icons"}
+
 setup(
-    packages=[*find_packages(include=["voicedesk", "voicedesk.*"]), "voicedesk.resources"],
-    package_dir={"voicedesk.resources": "resources"},
-    package_data={"voicedesk.resources": ["*.svg", "*.desktop", "*.xml", "icons/*.png"]},
+    packages=[*find_packages(include=["voicedesk", "voicedesk.*"]), *RESOURCES],
+    package_dir=RESOURCES,
+    package_data={
+        "voicedesk.resources": ["*.svg", "*.desktop", "*.xml"],
+        "voicedesk.resources.icons": ["*.png"],
+    },
 )
