@@ -28,6 +28,7 @@ from voicedesk.engines.elevenlabs import ElevenLabsEngine
 from voicedesk.engines.elevenlabs_realtime import RealtimeSession, realtime_url, server_error
 from voicedesk.errors import (
     Cancelled,
+    InputDeviceError,
     InsecureBaseUrlError,
     InvalidBaseUrlError,
     InvalidKeyError,
@@ -348,6 +349,35 @@ def test_a_too_short_take_closes_its_session(make_window, qtbot, emulator) -> No
     window.ptt.release()
     qtbot.waitUntil(slots_free, timeout=5000)
     assert emulator.requests("stt") == []
+
+
+def test_a_take_whose_microphone_fails_leaves_no_session_open(
+    make_window, qtbot, emulator: Emulator
+) -> None:
+    window = make_window()
+    busy = "The microphone is busy: another program is using it."
+    window.recorder.fail_with = InputDeviceError(busy)
+    with qtbot.waitSignal(window.recorder.failed, timeout=5000):
+        window.ptt.press()
+    window.ptt.release()
+    assert busy in window.banner.text
+
+    # The session opened on the press (before the microphone said no) is closed, unused, and
+    # its slot is back.
+    def closed() -> bool:
+        sessions = emulator.requests("realtime")
+        return len(sessions) == 1 and sessions[0].done.is_set()
+
+    qtbot.waitUntil(closed, timeout=5000)
+    assert emulator.last("realtime").audio_bytes == 0
+    qtbot.waitUntil(slots_free, timeout=5000)
+    assert emulator.requests("stt") == []
+    # And the next take, with the microphone back, is transcribed live as before.
+    window.recorder.fail_with = None
+    with qtbot.waitSignal(window.transcriber.transcribed, timeout=10000):
+        window.ptt.press()
+        window.ptt.release()
+    qtbot.waitUntil(slots_free, timeout=5000)
 
 
 def test_offline_the_window_says_live_words_need_elevenlabs(make_window, qtbot) -> None:
