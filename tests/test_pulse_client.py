@@ -4,11 +4,15 @@ shared memory (see voicedesk/audio/pulse_client.py for the deadlock this avoids)
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import REPO, cli_env
+from voicedesk.audio import pulse_client
 
 SCRIPT = (
     "import json, os\n"
@@ -58,3 +62,47 @@ def test_a_chosen_client_settings_file_is_the_one_kept(tmp_path: Path) -> None:
     lines = [line.strip() for line in str(seen["text"]).splitlines() if line.strip()]
     assert "default-source = desk_mic" in lines
     assert lines[-1] == "enable-shm = no"
+
+
+def test_a_users_pulse_source_becomes_the_default_source(tmp_path: Path) -> None:
+    script = SCRIPT + "print(json.dumps(os.environ.get('PULSE_SOURCE')))\n"
+    clean = cli_env(tmp_path)
+    clean.pop("PULSE_CLIENTCONFIG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env={**clean, "PULSE_SOURCE": "desk_mic"}, cwd=REPO,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    seen, variable = result.stdout.splitlines()[-2:]
+    lines = [line.strip() for line in json.loads(seen)["text"].splitlines() if line.strip()]
+    assert "default-source = desk_mic" in lines and lines[-1] == "enable-shm = no"
+    # The variable would win over the file, so `use_source` could not choose another.
+    assert json.loads(variable) is None
+
+
+def _client_settings() -> list[str]:
+    text = Path(os.environ["PULSE_CLIENTCONFIG"]).read_text()  # this process's (conftest)
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def test_the_chosen_source_is_swapped_into_the_settings_not_the_environment() -> None:
+    path, environment = os.environ["PULSE_CLIENTCONFIG"], dict(os.environ)
+    assert not any(line.startswith("default-source") for line in _client_settings())
+    try:
+        assert pulse_client.use_source("desk_mic")
+        lines = _client_settings()
+        assert "default-source = desk_mic" in lines and lines[-1] == "enable-shm = no"
+        assert pulse_client.use_source("other_mic")
+        assert [line for line in _client_settings() if line.startswith("default-source")] == [
+            "default-source = other_mic"
+        ]
+    finally:
+        assert pulse_client.use_source(None)
+    assert not any(line.startswith("default-source") for line in _client_settings())
+    assert dict(os.environ) == environment and os.environ["PULSE_CLIENTCONFIG"] == path
+
+
+@pytest.mark.parametrize("name", ["", " padded ", "two\nlines", "nul\0"])
+def test_a_source_name_no_settings_line_can_hold_is_refused(name: str) -> None:
+    assert not pulse_client.use_source(name)
+    assert not any(line.startswith("default-source") for line in _client_settings())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtMultimedia import QMediaDevices
@@ -92,4 +93,6 @@ def test_a_chosen_source_that_is_gone_records_from_the_default(pulse: PulseServe
         assert _source_of_our_stream(pulse) == f"{MIC_SINK}.monitor"
     finally:
         capture.close()
-    assert "PULSE_SOURCE" not in os.environ or os.environ["PULSE_SOURCE"] != "vd_unplugged"
+    # The choice was for that open only: later connections get the default source again.
+    settings = Path(os.environ["PULSE_CLIENTCONFIG"]).read_text().splitlines()
+    assert not [line for line in settings if line.strip().startswith("default-source")]

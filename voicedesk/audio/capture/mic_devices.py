@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -106,11 +105,11 @@ def _default_input_index(sd: SoundDevice) -> int:
 
 #: A saved input that names one PulseAudio source: `pulse:<source name>`. PortAudio (through
 #: ALSA) sees the whole sound server as one device, "pulse"; which source it records is the
-#: client's default source, which `PULSE_SOURCE` sets (libpulse reads it for each new
-#: connection). Source names are stable across restarts and unique, where descriptions are not
-#: (two identical USB microphones are both "USB Audio Device").
+#: client's default source, which voicedesk's client settings set (`pulse_client.use_source`;
+#: libpulse reads them for each new connection). Source names are stable across restarts and
+#: unique, where descriptions are not (two identical USB microphones are both "USB Audio
+#: Device").
 PULSE_PREFIX = "pulse:"
-_SOURCE_ENV = "PULSE_SOURCE"
 _source_lock = threading.Lock()
 
 
@@ -125,21 +124,19 @@ def pulse_source(name: str | None) -> str | None:
 def recording_from(source: str | None) -> Iterator[None]:
     """While opening a stream: make `source` libpulse's default source (None: leave it).
 
-    The variable is set only around the open (the ALSA pulse plugin connects then) and put
-    back after, under a lock, so two opens never mix their sources."""
+    Set only around the open (the ALSA pulse plugin connects then) and put back after, under
+    a lock, so two opens never mix their sources. Where it can't be set (no PulseAudio client
+    settings of ours), the stream records from the default source."""
     if source is None:
         yield
         return
     with _source_lock:
-        before = os.environ.get(_SOURCE_ENV)
-        os.environ[_SOURCE_ENV] = source
+        if not pulse_client.use_source(source):
+            log.info("can't choose the PulseAudio source %r here; using the default", source)
         try:
             yield
         finally:
-            if before is None:
-                os.environ.pop(_SOURCE_ENV, None)
-            else:
-                os.environ[_SOURCE_ENV] = before
+            pulse_client.use_source(None)
 
 
 def choose_input(name: str | None, sd: SoundDevice) -> InputDevice:
