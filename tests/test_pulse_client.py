@@ -27,15 +27,20 @@ SCRIPT = (
 )
 
 
-def _settings(tmp_path: Path, **env: str) -> dict[str, object]:
+def _printed(tmp_path: Path, script: str, **env: str) -> list[str]:
+    """The lines `script` printed, run as a new process with `env`."""
     clean = cli_env(tmp_path)
     clean.pop("PULSE_CLIENTCONFIG", None)  # this test process's own (conftest applies it too)
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env={**clean, **env}, cwd=REPO,
+        [sys.executable, "-c", script], env={**clean, **env}, cwd=REPO,
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    return dict(json.loads(result.stdout.splitlines()[-1]))
+    return result.stdout.splitlines()
+
+
+def _settings(tmp_path: Path, **env: str) -> dict[str, object]:
+    return dict(json.loads(_printed(tmp_path, SCRIPT, **env)[-1]))
 
 
 def test_the_users_own_client_settings_are_kept_and_shared_memory_is_off(
@@ -66,15 +71,9 @@ def test_a_chosen_client_settings_file_is_the_one_kept(tmp_path: Path) -> None:
 
 def test_a_users_pulse_source_becomes_the_default_source(tmp_path: Path) -> None:
     script = SCRIPT + "print(json.dumps(os.environ.get('PULSE_SOURCE')))\n"
-    clean = cli_env(tmp_path)
-    clean.pop("PULSE_CLIENTCONFIG", None)
-    result = subprocess.run(
-        [sys.executable, "-c", script], env={**clean, "PULSE_SOURCE": "desk_mic"}, cwd=REPO,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    seen, variable = result.stdout.splitlines()[-2:]
-    lines = [line.strip() for line in json.loads(seen)["text"].splitlines() if line.strip()]
+    *_, seen, variable = _printed(tmp_path, script, PULSE_SOURCE="desk_mic")
+    text = json.loads(seen)["text"]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert "default-source = desk_mic" in lines and lines[-1] == "enable-shm = no"
     # The variable would win over the file, so `use_source` could not choose another.
     assert json.loads(variable) is None
