@@ -75,3 +75,25 @@ def test_importing_any_module_changes_no_process_setting(tmp_path: Path) -> None
     assert seen["changed"] == []
     switch = seen["switch"]
     assert isinstance(switch, list) and switch[0] == switch[1]
+
+
+def test_a_crash_in_native_code_says_where(tmp_path: Path) -> None:
+    script = (
+        "import ctypes\n"
+        "from voicedesk import cli\n"
+        "try:\n"
+        "    cli.main(['--version'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "def crash_here():\n"
+        "    ctypes.string_at(0)  # a segfault, as a native library's bug would make one\n"
+        "crash_here()\n"
+    )
+    env = cli_env(tmp_path)
+    env.pop("PYTHONFAULTHANDLER", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == -11
+    assert "Segmentation fault" in result.stderr and "crash_here" in result.stderr

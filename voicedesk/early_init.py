@@ -8,6 +8,8 @@ interpreter switches at import time. `apply()` is idempotent.
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import os
 import sys
 
@@ -59,3 +61,9 @@ def apply() -> None:
     # without shared memory, a microphone stream can't deadlock when the server dies.
     pulse_client.disable_shared_memory()
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
+    # A crash in native code (Qt, PortAudio, onnxruntime) would end the process with nothing
+    # said: every thread's Python stack on stderr says where, for a bug report. (No stderr at
+    # all in a windowed build on Windows.)
+    if sys.stderr is not None and not faulthandler.is_enabled():
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            faulthandler.enable(all_threads=True)
