@@ -105,3 +105,14 @@ def test_the_chosen_source_is_swapped_into_the_settings_not_the_environment() ->
 def test_a_source_name_no_settings_line_can_hold_is_refused(name: str) -> None:
     assert not pulse_client.use_source(name)
     assert not any(line.startswith("default-source") for line in _client_settings())
+
+
+def test_no_descriptor_to_spare_leaves_the_settings_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(name: str) -> int:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(pulse_client.os, "memfd_create", refused)
+    assert not pulse_client.use_source("desk_mic")  # the open records from the default
+    assert not any(line.startswith("default-source") for line in _client_settings())

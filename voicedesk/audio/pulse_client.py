@@ -85,18 +85,23 @@ def disable_shared_memory() -> None:
 def use_source(name: str | None) -> bool:
     """Make `name` libpulse's default source for connections made from now on (None: the one
     the settings name, else the server's). False if it can't be chosen (no settings file of
-    ours: not Linux, or no memfd; or a name no settings line can hold)."""
+    ours: not Linux, or no memfd; a name no settings line can hold; or the system refused
+    a descriptor, and the settings stay as they were)."""
     global _source
     if _fd is None or (name is not None and not _fits_a_line(name)):
         return False
     with _lock:
         if name == _source:
             return True
-        fresh = _memfd(_settings, name)
         try:
-            os.dup2(fresh, _fd, inheritable=False)  # atomic: the old file or the new one
-        finally:
-            os.close(fresh)
+            fresh = _memfd(_settings, name)
+            try:
+                os.dup2(fresh, _fd, inheritable=False)  # atomic: the old file or the new one
+            finally:
+                os.close(fresh)
+        except OSError as error:  # out of descriptors or memory: record from the default
+            log.warning("could not choose the PulseAudio source: %s", error)
+            return False
         _source = name
     return True
 
