@@ -119,8 +119,7 @@ def _audio(
     """Piper's raw float audio for one run's phonemes (one ONNX call, ended by `cancel`)."""
     ids = voice.phonemes_to_ids(list(phonemes))
     session = voice.session
-    if not isinstance(session, StoppableSession):
-        return voice.phoneme_ids_to_audio(ids)  # type: ignore[return-value]
+    assert isinstance(session, StoppableSession)  # wrapped when the voice loads (`_tts`)
     with session.stoppable(cancel):
         return voice.phoneme_ids_to_audio(ids)  # type: ignore[return-value]
 
