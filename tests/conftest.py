@@ -20,6 +20,10 @@ from voicedesk import early_init
 
 early_init.apply()  # the process settings the app makes first (telemetry off, switch interval)
 
+from tests.helpers import steady_wait  # noqa: E402 (Qt is imported after the settings above)
+
+steady_wait.install()  # qtbot.wait / waitUntil without making Qt objects (see the module)
+
 pytest_plugins = ["tests.helpers.pulse", "tests.helpers.xvfb", "tests.emulator.plugin"]
 
 # Tests that make QObjects: the Qt ones (`qtbot`) and the sound ones (`pulse`: a Player, a

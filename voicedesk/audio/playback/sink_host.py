@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 # 2048-byte buffer held 46 ms, and every first sample waited behind that much silence.
 SINK_BUFFER_SECONDS = 0.0233
 _FAILED = (QAudio.Error.OpenError, QAudio.Error.IOError, QAudio.Error.FatalError)
+# The sink's error is read on each watchdog tick, not through its `stateChanged` signal: a
+# connect or disconnect made from Python holds the GIL while it waits for one of Qt's shared
+# signal-slot mutexes, and another thread that holds that mutex while PySide takes the GIL
+# for it (the GUI thread letting go of a Python slot: seen in gdb, the audio thread in
+# `QMetaObject::disconnect` and the GUI thread in `disconnectNotify` waiting for the GIL)
+# never lets go. Each utterance's sink did one connect and one disconnect; now it does none.
 # A sink that pulls nothing for this long has lost its output: a running sink pulls every
 # few ms (silence included, see PcmSource), and when the sound server dies Qt's sink neither
 # pulls nor reports an error. A backstop: the PulseGuard reports a dead server sooner. Counted
@@ -147,7 +153,6 @@ class SinkHost(QObject):
         if self._sink is None or self._source is None:
             return
         old, self._sink = self._sink, None
-        old.stateChanged.disconnect(self._state_changed)
         old.reset()
         old.deleteLater()
         self._start_sink()
@@ -177,7 +182,6 @@ class SinkHost(QObject):
         # setBufferSize only counts before start().
         sink.setBufferSize(self._format.bytes_for(SINK_BUFFER_SECONDS))
         sink.setVolume(self._volume)
-        sink.stateChanged.connect(self._state_changed)
         self._sink = sink
         sink.start(self._source)
         if sink.error() in _FAILED:
@@ -199,6 +203,9 @@ class SinkHost(QObject):
         if self._sink is None or self._source is None:
             if self._watch is not None:
                 self._watch.stop()
+            return
+        if self._sink.error() in _FAILED:
+            self._fail(AudioOutputLostError())
             return
         handed = self._source.handed
         if handed != self._last_handed:
@@ -230,11 +237,6 @@ class SinkHost(QObject):
         self._close()
         self.finished.emit(token, time.monotonic())
 
-    @Slot(QAudio.State)
-    def _state_changed(self, state: QAudio.State) -> None:
-        if self._sink is not None and self._sink.error() in _FAILED:
-            self._fail(AudioOutputLostError())
-
     def _fail(self, error: VoiceDeskError) -> None:
         token = self._token
         self._close()
@@ -246,7 +248,6 @@ class SinkHost(QObject):
         sink, self._sink = self._sink, None
         source, self._source = self._source, None
         if sink is not None:
-            sink.stateChanged.disconnect(self._state_changed)
             sink.reset()  # drops what it holds at once: Stop means silence now
             sink.deleteLater()
         if source is not None:
