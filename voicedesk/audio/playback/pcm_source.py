@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QIODevice, QObject, Signal
+from PySide6.QtCore import QIODevice, QObject
 
 from voicedesk.audio.playback.pcm import PcmFormat
 from voicedesk.audio.playback.ring_buffer import RingBuffer
@@ -31,17 +31,27 @@ _PLAYED_OUT_FALLBACK_SECONDS = 0.5
 
 
 class PcmSource(QIODevice):
-    """Reads `ring`; signals the first real sample, starvation, and the last one played."""
+    """Reads `ring`; tells its owner of the first real sample, starvation, and the last one
+    played.
 
-    first_sample = Signal(float)  # monotonic time the first real byte was handed to the sink
-    waiting = Signal(bool)  # True when the buffer ran dry mid-stream, False when data is back
-    played_out = Signal()  # the stream ended and its last sample has been played
+    The owner is told through plain callables, called on the thread that reads (the sink's):
+    `on_first_sample(when)` (the monotonic time the first real byte was handed to the sink),
+    `on_waiting(waiting)` (True when the buffer ran dry mid-stream, False when data is back)
+    and `on_played_out()` (the stream ended and its last sample has been played; called from
+    inside the sink's read, where the sink can't be closed, so the owner defers its work).
+    Not Qt signals: each connection made from Python on the audio thread is a chance to
+    deadlock with the GUI thread (see `sink_host`), and a source is made per utterance.
+    """
 
     def __init__(
         self,
         ring: RingBuffer,
         fmt: PcmFormat,
         played_usecs: Callable[[], int],
+        *,
+        on_first_sample: Callable[[float], None],
+        on_waiting: Callable[[bool], None],
+        on_played_out: Callable[[], None],
         parent: QObject | None = None,
     ) -> None:
         if parent is None:
@@ -51,6 +61,9 @@ class PcmSource(QIODevice):
         self._ring = ring
         self._format = fmt
         self._played_usecs = played_usecs
+        self._on_first_sample = on_first_sample
+        self._on_waiting = on_waiting
+        self._on_played_out = on_played_out
         self._handed = 0  # bytes handed to the sink so far, silence included
         self._end: int | None = None  # value of _handed just after the last real byte
         self._started = False
@@ -73,7 +86,7 @@ class PcmSource(QIODevice):
         data = self._ring.read(maxlen) if self._end is None else b""
         if data and not self._started:
             self._started = True
-            self.first_sample.emit(time.monotonic())
+            self._on_first_sample(time.monotonic())
         if self._end is None and len(data) < maxlen:
             if self._ring.drained():
                 self._end = self._handed + len(data)
@@ -84,7 +97,7 @@ class PcmSource(QIODevice):
         self._handed += maxlen
         if self._end is not None and not self._done and self._played_all():
             self._done = True
-            self.played_out.emit()
+            self._on_played_out()
         # The ring holds whole frames and the sink asks for whole frames, so this stays aligned.
         return data + bytes(maxlen - len(data))
 
@@ -100,4 +113,4 @@ class PcmSource(QIODevice):
     def _set_waiting(self, waiting: bool) -> None:
         if waiting != self._waiting:
             self._waiting = waiting
-            self.waiting.emit(waiting)
+            self._on_waiting(waiting)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QIODevice, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QIODevice, QObject, QTimer, Signal, Slot
 from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices
 
 from voicedesk.audio.playback.pcm import PcmFormat
@@ -95,6 +95,7 @@ class SinkHost(QObject):
         self._token = 0
         self._volume = 1.0
         self._watch: QTimer | None = None
+        self._played_timer: QTimer | None = None  # ends the stream once the source played out
         self._last_handed = -1
         self._stalled_ms = 0
 
@@ -105,12 +106,22 @@ class SinkHost(QObject):
             # Created here, on the audio thread, so its signal is delivered here.
             self._media = QMediaDevices(self)
             self._media.audioOutputsChanged.connect(self._outputs_changed)
+            # Made once and kept: see `_FAILED`'s comment for why the audio thread avoids
+            # making connections per utterance.
+            self._played_timer = QTimer(self)
+            self._played_timer.setSingleShot(True)
+            self._played_timer.setInterval(0)
+            self._played_timer.timeout.connect(self._played_out)
         self._token, self._format, self._volume = token, fmt, volume
-        source = PcmSource(ring, fmt, self._played_usecs, self)
-        source.first_sample.connect(self._first_sample)
-        source.waiting.connect(self._waiting)
-        # Queued: it is emitted from inside the sink's read, where closing the sink can't be.
-        source.played_out.connect(self._played_out, Qt.ConnectionType.QueuedConnection)
+        source = PcmSource(
+            ring,
+            fmt,
+            self._played_usecs,
+            on_first_sample=self._first_sample,
+            on_waiting=self._waiting,
+            on_played_out=self._played_out_soon,
+            parent=self,
+        )
         source.open(QIODevice.OpenModeFlag.ReadOnly | QIODevice.OpenModeFlag.Unbuffered)
         self._source = source
         self._start_sink()
@@ -216,13 +227,17 @@ class SinkHost(QObject):
             log.warning("the audio sink stopped pulling data; the output is gone")
             self._fail(AudioOutputLostError())
 
-    @Slot(float)
     def _first_sample(self, when: float) -> None:
         self.started.emit(self._token, when)
 
-    @Slot(bool)
     def _waiting(self, waiting: bool) -> None:
         self.waiting.emit(self._token, waiting)
+
+    def _played_out_soon(self) -> None:
+        # Called from inside the sink's read, where the sink can't be closed: a zero timer
+        # runs `_played_out` once the read has returned.
+        assert self._played_timer is not None
+        self._played_timer.start()
 
     def _played_usecs(self) -> int:
         # A rebuilt sink counts from zero; this is only used to compare with the stream's end,
@@ -245,6 +260,8 @@ class SinkHost(QObject):
     def _close(self) -> None:
         if self._watch is not None:
             self._watch.stop()
+        if self._played_timer is not None:
+            self._played_timer.stop()  # a played-out notice of this stream is moot now
         sink, self._sink = self._sink, None
         source, self._source = self._source, None
         if sink is not None:
