@@ -29,7 +29,7 @@ _FAILED = (QAudio.Error.OpenError, QAudio.Error.IOError, QAudio.Error.FatalError
 # signal-slot mutexes, and another thread that holds that mutex while PySide takes the GIL
 # for it (the GUI thread letting go of a Python slot: seen in gdb, the audio thread in
 # `QMetaObject::disconnect` and the GUI thread in `disconnectNotify` waiting for the GIL)
-# never lets go. Each utterance's sink did one connect and one disconnect; now it does none.
+# never lets go. So nothing here (nor in PcmSource) connects a signal per utterance.
 # A sink that pulls nothing for this long has lost its output: a running sink pulls every
 # few ms (silence included, see PcmSource), and when the sound server dies Qt's sink neither
 # pulls nor reports an error. A backstop: the PulseGuard reports a dead server sooner. Counted
