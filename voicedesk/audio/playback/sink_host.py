@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+import shiboken6
 from PySide6.QtCore import QIODevice, QObject, QTimer, Signal, Slot
 from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices
 
@@ -54,6 +55,19 @@ def device_by_id(device_id: bytes) -> QAudioDevice:
             if bytes(device.id().data()) == device_id:
                 return device
     return QMediaDevices.defaultAudioOutput()
+
+
+def _discard(sink: QAudioSink) -> None:
+    """Stop and destroy `sink` now, with the GIL released.
+
+    `QAudioSink.reset()` called from Python runs with the GIL held, and inside it Qt takes
+    its shared signal-slot mutexes (destroying the stream's internal objects): if the GUI
+    thread holds one of those while PySide waits for the GIL for it, neither moves (seen in
+    gdb on a stress run, the audio thread in `~QObject` under `reset()`). Shiboken releases
+    the GIL around a C++ destructor, and `~QAudioSink` stops the stream itself: PulseAudio's
+    stream is corked first, so Stop is silence at once, as with `reset()`.
+    """
+    shiboken6.delete(sink)
 
 
 def _qformat(fmt: PcmFormat) -> QAudioFormat:
@@ -164,8 +178,7 @@ class SinkHost(QObject):
         if self._sink is None or self._source is None:
             return
         old, self._sink = self._sink, None
-        old.reset()
-        old.deleteLater()
+        _discard(old)
         self._start_sink()
 
     def _start_sink(self) -> None:
@@ -265,8 +278,7 @@ class SinkHost(QObject):
         sink, self._sink = self._sink, None
         source, self._source = self._source, None
         if sink is not None:
-            sink.reset()  # drops what it holds at once: Stop means silence now
-            sink.deleteLater()
+            _discard(sink)  # before the source goes: the sink reads it until then
         if source is not None:
             source.close()
             source.deleteLater()
