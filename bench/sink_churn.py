@@ -1,7 +1,8 @@
-"""Stress: short utterances back to back through the Player while the GUI thread makes and
-drops a QEventLoop, a QTimer and a Python connection every 10 ms.
+"""Stress: short utterances back to back through the Player while the GUI thread waits 10 ms
+at a time as pytest-qt's `qtbot.wait` does (a QEventLoop, a QTimer and a Python connection
+made and dropped each time).
 
-    .venv/bin/python bench/sink_churn.py [--utterances 4000] [--steady]
+    .venv/bin/python bench/sink_churn.py [--utterances 5000] [--steady]
 
 This is how the deadlock between PySide's GIL and Qt's signal-slot mutexes was reproduced and
 then shown gone (`docs/architecture.md`, Threads): the audio thread opens and closes a sink per
@@ -31,26 +32,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HUNG_AFTER_SECONDS = 60
 
 
-class _Churn:
-    """What pytest-qt's `wait(ms)` did: a loop and a timer, connected, run once, dropped."""
+def _churn_wait(ms: int) -> None:
+    """pytest-qt's own `qtbot.wait(ms)` as it is: a blocker with its loop and timer, made,
+    run once and dropped."""
+    from pytestqt.qt_compat import qt_api
+    from pytestqt.wait_signal import MultiSignalBlocker
 
-    def __init__(self, ms: int) -> None:
-        from PySide6.QtCore import QEventLoop, QTimer
-
-        self._loop = QEventLoop()
-        self._timer = QTimer()
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._quit)
-        self._timer.start(ms)
-        self._loop.exec()
-
-    def _quit(self) -> None:
-        self._loop.quit()
+    if getattr(qt_api, "QtCore", None) is None:  # pytest-qt picks its binding on first use
+        qt_api.set_qt_api("pyside6")
+    MultiSignalBlocker(timeout=ms, raising=False).wait()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--utterances", type=int, default=4000)
+    parser.add_argument("--utterances", type=int, default=5000)
     parser.add_argument("--steady", action="store_true", help="wait without making Qt objects")
     args = parser.parse_args()
 
@@ -88,7 +83,7 @@ def _run(utterances: int, steady: bool, pcm: bytes, rate: int) -> int:
             if steady:
                 steady_wait.wait(10)
             else:
-                _Churn(10)
+                _churn_wait(10)
         if n % 250 == 0 or n == utterances:
             print(f"{n} utterances, {time.monotonic() - started:.0f} s", flush=True)
     faulthandler.cancel_dump_traceback_later()
