@@ -20,6 +20,7 @@ import faulthandler
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,15 +33,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HUNG_AFTER_SECONDS = 60
 
 
-def _churn_wait(ms: int) -> None:
-    """pytest-qt's own `qtbot.wait(ms)` as it is: a blocker with its loop and timer, made,
-    run once and dropped."""
+def _pytest_qt_wait() -> Callable[[int], None]:
+    """pytest-qt's own `qtbot.wait(ms)` as it is: each call makes a blocker with its loop and
+    timer, runs it once and drops it."""
     from pytestqt.qt_compat import qt_api
     from pytestqt.wait_signal import MultiSignalBlocker
 
-    if getattr(qt_api, "QtCore", None) is None:  # pytest-qt picks its binding on first use
-        qt_api.set_qt_api("pyside6")
-    MultiSignalBlocker(timeout=ms, raising=False).wait()
+    qt_api.set_qt_api("pyside6")  # what pytest-qt does when a session starts
+
+    def wait(ms: int) -> None:
+        MultiSignalBlocker(timeout=ms, raising=False).wait()
+
+    return wait
 
 
 def main() -> int:
@@ -69,6 +73,7 @@ def _run(utterances: int, steady: bool, pcm: bytes, rate: int) -> int:
     from voicedesk.audio.playback.player import Player
 
     app = QApplication([])
+    wait = steady_wait.wait if steady else _pytest_qt_wait()
     player = Player()
     finished: set[int] = set()
     player.finished.connect(lambda token, _when: finished.add(token))
@@ -80,10 +85,7 @@ def _run(utterances: int, steady: bool, pcm: bytes, rate: int) -> int:
         player.write(token, pcm)
         player.end(token)
         while token not in finished:
-            if steady:
-                steady_wait.wait(10)
-            else:
-                _churn_wait(10)
+            wait(10)
         if n % 250 == 0 or n == utterances:
             print(f"{n} utterances, {time.monotonic() - started:.0f} s", flush=True)
     faulthandler.cancel_dump_traceback_later()

@@ -117,15 +117,7 @@ class SinkHost(QObject):
     def open(self, token: int, ring: RingBuffer, fmt: PcmFormat, volume: float) -> None:
         self._close()
         if self._media is None:
-            # Created here, on the audio thread, so its signal is delivered here.
-            self._media = QMediaDevices(self)
-            self._media.audioOutputsChanged.connect(self._outputs_changed)
-            # Made once and kept: see `_FAILED`'s comment for why the audio thread avoids
-            # making connections per utterance.
-            self._played_timer = QTimer(self)
-            self._played_timer.setSingleShot(True)
-            self._played_timer.setInterval(0)
-            self._played_timer.timeout.connect(self._played_out)
+            self._make_thread_objects()
         self._token, self._format, self._volume = token, fmt, volume
         source = PcmSource(
             ring,
@@ -139,6 +131,20 @@ class SinkHost(QObject):
         source.open(QIODevice.OpenModeFlag.ReadOnly | QIODevice.OpenModeFlag.Unbuffered)
         self._source = source
         self._start_sink()
+
+    def _make_thread_objects(self) -> None:
+        # Made on the first open, on the audio thread, so their signals are delivered here;
+        # and made once and kept (see `_FAILED`'s comment for why the audio thread makes no
+        # connections per utterance).
+        self._media = QMediaDevices(self)
+        self._media.audioOutputsChanged.connect(self._outputs_changed)
+        self._watch = QTimer(self)
+        self._watch.setInterval(_WATCH_INTERVAL_MS)
+        self._watch.timeout.connect(self._check_pulling)
+        self._played_timer = QTimer(self)
+        self._played_timer.setSingleShot(True)
+        self._played_timer.setInterval(0)
+        self._played_timer.timeout.connect(self._played_out)
 
     @Slot()
     def stop(self) -> None:
@@ -214,11 +220,7 @@ class SinkHost(QObject):
         self._watch_start()
 
     def _watch_start(self) -> None:
-        if self._watch is None:
-            # Created here, on the audio thread, so it ticks here.
-            self._watch = QTimer(self)
-            self._watch.setInterval(_WATCH_INTERVAL_MS)
-            self._watch.timeout.connect(self._check_pulling)
+        assert self._watch is not None  # made on the first open
         self._last_handed, self._stalled_ms = -1, 0
         self._watch.start()
 
