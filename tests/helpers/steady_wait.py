@@ -1,14 +1,12 @@
 """`qtbot.wait` (and so `qtbot.waitUntil`, which polls with it) without making Qt objects.
 
-pytest-qt's `wait(ms)` makes a QEventLoop and a QTimer in Python, connects them, runs the loop
-and drops both: `waitUntil` does that every 10 ms. Each QObject made in Python and destroyed
-on the GUI thread runs Qt's signal-slot bookkeeping there: `~QObject` holds one of Qt's shared
-signal-slot mutexes (a pool picked by object address) while it calls the sender's
-`disconnectNotify`, and for an object made in Python PySide takes the GIL inside that call.
-The audio thread meanwhile holds the GIL while Qt closes or makes a QAudioSink (PySide does
-not release it around those calls), and that also takes signal-slot mutexes. When the two
-pick the same mutex, each waits for what the other holds: a hung test (seen once in a
-fresh-clone run, the audio thread in `QAudioSink.reset()` and the GUI thread in `waitUntil`).
+pytest-qt's `wait(ms)` makes a QEventLoop and a QTimer in Python, connects the timer to a
+Python method, runs the loop and drops all three: `waitUntil` does that every 10 ms. Dropping
+them lets go of the connection on the GUI thread: PySide's disconnect releases the GIL, and Qt,
+holding one of its shared signal-slot mutexes (a pool picked by object address), calls the
+sender's `disconnectNotify`, for which PySide takes the GIL again. An audio thread that holds
+the GIL in a Qt call needing the same mutex (making or closing a QAudioSink) never gets it: a
+hung test. gdb showed it on the stress that waits as pytest-qt does (`bench/sink_churn.py`).
 
 Here each nesting depth of `wait` gets one loop and one timer, made once and kept: a wait
 only starts a timer and runs a loop, which touches no signal-slot mutex.
