@@ -226,9 +226,9 @@ class SinkHost(QObject):
 
     @Slot()
     def _check_pulling(self) -> None:
+        assert self._watch is not None  # it is what calls this
         if self._sink is None or self._source is None:
-            if self._watch is not None:
-                self._watch.stop()
+            self._watch.stop()
             return
         if self._sink.error() in _FAILED:
             self._fail(AudioOutputLostError())
